@@ -1,0 +1,5 @@
+export * from './common.ts';
+export * from './events.ts';
+export * from './options.ts';
+export * from './topics.ts';
+export * from './views.ts';

@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Stop the services started by up.sh (SIGTERM, then SIGKILL after a timeout).
+#
+#   scripts/services/down.sh [--only kafka|redis] [--clean]
+#
+# --clean also deletes the data dirs (Kafka log dirs + cluster id, Redis dir);
+# the cached Kafka jars in .services/kafka/libs are kept.
+set -euo pipefail
+# shellcheck source=lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+parse_only "$@"
+CLEAN=0
+for a in "${REST_ARGS[@]+"${REST_ARGS[@]}"}"; do
+  case "$a" in
+    --clean) CLEAN=1 ;;
+    *) err "usage: $0 [--only kafka|redis] [--clean]"; exit 2 ;;
+  esac
+done
+
+services_lock
+if ((WANT_KAFKA)); then
+  kafka_stop TERM
+  if ((CLEAN)); then
+    rm -rf "$KAFKA_DATA" "$KAFKA_HOME/cluster.id" "$KAFKA_HOME/format.log"
+    log "kafka: data removed (jars kept in $KAFKA_LIBS)"
+  fi
+fi
+if ((WANT_REDIS)); then
+  redis_stop
+  if ((CLEAN)); then rm -rf "$REDIS_HOME"; log "redis: data removed"; fi
+fi
+write_env_file

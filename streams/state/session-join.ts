@@ -1,0 +1,705 @@
+import type {
+  ParaphraseEvent,
+  RecommendEvent,
+  SelectionEvent,
+  SessionEvent,
+  SourceEventRef,
+  TrainingExample,
+} from '../../schemas/index.ts';
+import { SCHEMA_VERSION } from '../../schemas/index.ts';
+import { MinHeap } from './min-heap.ts';
+
+/** One decoded A/B/C event with where it was read from. */
+export interface SessionRecord {
+  readonly topic: string;
+  readonly partition: number;
+  readonly offset: number;
+  readonly event: SessionEvent;
+}
+
+/**
+ * Where to resume one input topic-partition, and the time state needed to replay from there with
+ * the same decisions. `offset` is the next offset to read (Kafka's convention for commits).
+ */
+export interface JoinCheckpoint {
+  readonly topic: string;
+  readonly partition: number;
+  readonly offset: number;
+  /** Partition watermark at the time the oldest still-needed event was first seen. */
+  readonly watermark: number;
+  /** Largest event time seen on this topic-partition before `offset`. */
+  readonly topicMaxTs: number;
+}
+
+export type DeadLetterCode =
+  | 'malformed_json'
+  | 'schema_invalid'
+  | 'oversized'
+  | 'too_late'
+  | 'beyond_grace'
+  | 'session_closed'
+  | 'conflicting_recommend'
+  | 'user_mismatch';
+
+export interface DeadLetter {
+  readonly code: DeadLetterCode;
+  readonly reason: string;
+  readonly topic: string;
+  readonly partition: number;
+  readonly offset: number;
+  readonly event_id: string | null;
+  readonly recommend_session_id: string | null;
+  /** The parsed event when there was one; decode failures carry the raw bytes instead. */
+  readonly event?: SessionEvent;
+  readonly raw?: string;
+}
+
+export interface SessionJoinOptions {
+  /** The A, B and C topics: the partition watermark is the minimum of their event-time progress. */
+  readonly inputTopics: readonly string[];
+  /** Event-time length of a session, from its earliest event (default 30 min). */
+  readonly windowMs?: number;
+  /** After the window, how long a late event still revises the example (default 10 min). */
+  readonly graceMs?: number;
+  /** How long a closed session's id is remembered to dead-letter stragglers (default = windowMs). */
+  readonly tombstoneMs?: number;
+  /** A → B or B → C gaps longer than this lower the consistency flag (default 10 min). */
+  readonly plausibleGapMs?: number;
+}
+
+const MIN_WM = Number.NEGATIVE_INFINITY;
+
+type Status = 'open' | 'closed' | 'tombstone';
+
+interface Held {
+  readonly rec: SessionRecord;
+  readonly ts: number;
+}
+
+interface Session {
+  readonly id: string;
+  readonly ps: PartitionState;
+  status: Status;
+  anchor: number;
+  deadline: number;
+  /** Watermark when the session's first event was seen (restores time on replay). */
+  readonly wAtFirst: number;
+  readonly ids: Set<string>;
+  a: Held | null;
+  readonly bs: Held[];
+  readonly cs: Held[];
+  revision: number;
+  /** Bit per input topic: which topics' offset queues already hold this session's first offset. */
+  topicMask: number;
+  /** Signature (sorted event ids) of the last emitted content. */
+  emittedSig: string;
+  gone: boolean;
+}
+
+interface OffsetEntry {
+  readonly offset: number;
+  readonly maxBefore: number;
+  readonly s: Session;
+}
+
+class OffsetQueue {
+  private items: OffsetEntry[] = [];
+  private head = 0;
+  push(e: OffsetEntry): void {
+    this.items.push(e);
+  }
+  /** The oldest entry whose session is still held, dropping the ones that are gone. */
+  front(): OffsetEntry | undefined {
+    while (this.head < this.items.length && this.items[this.head]!.s.gone) this.head++;
+    if (this.head > 1024 && this.head * 2 > this.items.length) {
+      this.items = this.items.slice(this.head);
+      this.head = 0;
+    }
+    return this.items[this.head];
+  }
+}
+
+interface TopicProgress {
+  readonly bit: number;
+  maxTs: number;
+  /** Last processed offset, -1 when nothing has been read since the start or restore. */
+  lastOffset: number;
+  nextFromRestore: number | null;
+  readonly firsts: OffsetQueue;
+}
+
+interface PartitionState {
+  readonly partition: number;
+  wm: number;
+  readonly topics: Map<string, TopicProgress>;
+  readonly sessions: Map<string, Session>;
+  readonly deadlines: MinHeap<Session>;
+  readonly created: OffsetQueue;
+}
+
+export interface JoinStepOutput {
+  readonly examples: TrainingExample[];
+  readonly deadLetters: DeadLetter[];
+}
+
+/**
+ * The pure state machine behind `joinBySession`: A/B/C events of one recommend session are joined
+ * into training examples (H) in event time. It owns no clock and does no I/O; time moves only with
+ * the events' own timestamps and explicit watermark ticks, so a replay makes the same decisions.
+ *
+ * Watermark: per partition, the minimum over the A/B/C topics of the largest event time seen on
+ * each (a topic not yet seen holds it back; a tick from a caught-up source lifts it). With each
+ * topic-partition roughly in time order, every event of a session earlier than its window end has
+ * been read before the window closes, whatever the interleaving of the three topics.
+ *
+ * Emissions per session (revision numbers count up from 1):
+ *  - as soon as A, B and C are all present within the window (closed_by "complete");
+ *  - when the window closes, if the in-window content changed since the last emission ("window");
+ *  - during grace, when late events make it complete, and at the end of grace if anything
+ *    changed ("grace"). Later events for the session are dead-lettered.
+ */
+export class SessionJoin {
+  private readonly topicsIn: readonly string[];
+  private readonly windowMs: number;
+  private readonly graceMs: number;
+  private readonly tombstoneMs: number;
+  private readonly gapMs: number;
+  private readonly parts = new Map<number, PartitionState>();
+  private out: JoinStepOutput = { examples: [], deadLetters: [] };
+  private readonly touched = new Set<number>();
+
+  constructor(opts: SessionJoinOptions) {
+    if (opts.inputTopics.length === 0 || opts.inputTopics.length > 30) {
+      throw new Error('SessionJoin needs between 1 and 30 input topics');
+    }
+    this.topicsIn = [...opts.inputTopics];
+    this.windowMs = opts.windowMs ?? 30 * 60_000;
+    this.graceMs = opts.graceMs ?? 10 * 60_000;
+    this.tombstoneMs = opts.tombstoneMs ?? this.windowMs;
+    this.gapMs = opts.plausibleGapMs ?? 10 * 60_000;
+    if (!(this.windowMs > 0) || !(this.graceMs >= 0) || !(this.tombstoneMs >= 0)) {
+      throw new Error('SessionJoin: windowMs must be > 0, graceMs and tombstoneMs >= 0');
+    }
+  }
+
+  /** Sessions currently held (open, in grace, or remembered as closed) across partitions. */
+  get heldSessions(): number {
+    let n = 0;
+    for (const ps of this.parts.values()) n += ps.sessions.size;
+    return n;
+  }
+
+  /** The watermark of a partition (−Infinity before any progress). */
+  watermark(partition: number): number {
+    return this.parts.get(partition)?.wm ?? MIN_WM;
+  }
+
+  /** Start (or restart) a partition from committed checkpoints; forgets what was held for it. */
+  assign(partition: number, checkpoints: readonly JoinCheckpoint[] = []): void {
+    const ps = this.newPartition(partition);
+    let wm = Number.POSITIVE_INFINITY;
+    for (const cp of checkpoints) {
+      if (cp.partition !== partition) continue;
+      const tp = ps.topics.get(cp.topic);
+      if (!tp) continue;
+      tp.maxTs = cp.topicMaxTs;
+      tp.nextFromRestore = cp.offset;
+      wm = Math.min(wm, cp.watermark);
+    }
+    ps.wm = wm === Number.POSITIVE_INFINITY ? MIN_WM : wm;
+    this.parts.set(partition, ps);
+  }
+
+  /** Drop a partition handed to another instance; it will rebuild the state from the checkpoint. */
+  revoke(partition: number): void {
+    const ps = this.parts.get(partition);
+    if (!ps) return;
+    for (const s of ps.sessions.values()) s.gone = true;
+    this.parts.delete(partition);
+    this.touched.delete(partition);
+  }
+
+  /** Feed one record. Outputs accumulate until `drain()`. */
+  push(rec: SessionRecord): void {
+    const ps = this.partitionOf(rec.partition);
+    this.touched.add(rec.partition);
+    const tp = ps.topics.get(rec.topic);
+    if (!tp) throw new Error(`SessionJoin: record from unexpected topic ${rec.topic}`);
+    const ev = rec.event;
+    const ts = Date.parse(ev.ts);
+    const maxBefore = tp.maxTs;
+    tp.lastOffset = rec.offset;
+
+    const s = ps.sessions.get(ev.recommend_session_id);
+    if (s === undefined) {
+      if (ts < ps.wm - this.graceMs) {
+        this.dead(
+          rec,
+          'too_late',
+          `event time ${ev.ts} is more than grace behind the watermark ${iso(ps.wm)}`,
+        );
+      } else {
+        const ns = this.newSession(ps, ev.recommend_session_id, ts);
+        ps.sessions.set(ns.id, ns);
+        ps.created.push({ offset: rec.offset, maxBefore, s: ns });
+        this.noteFirst(ns, tp, rec.offset, maxBefore);
+        this.add(ns, rec, ts);
+        this.schedule(ns);
+      }
+    } else if (s.ids.has(ev.event_id)) {
+      // An exact duplicate (producer retry, replay): already part of this session's example.
+    } else if (s.status === 'tombstone') {
+      this.dead(rec, 'session_closed', `session ${s.id} closed and its grace period ended`);
+    } else if (s.status === 'closed' && ts >= s.anchor + this.windowMs + this.graceMs) {
+      this.dead(rec, 'beyond_grace', `event time ${ev.ts} is after the session's window and grace`);
+    } else if (this.rejectConflict(s, rec)) {
+      // dead-lettered inside
+    } else {
+      this.noteFirst(s, tp, rec.offset, maxBefore);
+      this.add(s, rec, ts);
+      if (s.status === 'open' && ts < s.anchor) {
+        s.anchor = ts;
+        this.schedule(s);
+      }
+      this.maybeEmitComplete(s);
+    }
+
+    if (ts > tp.maxTs) {
+      tp.maxTs = ts;
+      this.advance(ps, this.minTopicTs(ps));
+    }
+  }
+
+  /** The source says every input of `partition` is caught up at event time `now`. */
+  tick(partition: number, now: number): void {
+    const ps = this.partitionOf(partition);
+    this.touched.add(partition);
+    this.advance(ps, now);
+  }
+
+  /** End of input: close every session as if time ran out (used for bounded replays). */
+  flushAll(): void {
+    for (const ps of this.parts.values()) {
+      this.touched.add(ps.partition);
+      this.advance(ps, Number.POSITIVE_INFINITY);
+    }
+  }
+
+  /** Take the accumulated outputs. */
+  drain(): JoinStepOutput {
+    const o = this.out;
+    this.out = { examples: [], deadLetters: [] };
+    return o;
+  }
+
+  /** Checkpoints of the partitions touched since the last call. */
+  checkpoints(all = false): JoinCheckpoint[] {
+    const res: JoinCheckpoint[] = [];
+    const parts = all ? [...this.parts.keys()] : [...this.touched];
+    this.touched.clear();
+    for (const p of parts) {
+      const ps = this.parts.get(p);
+      if (!ps) continue;
+      const oldest = ps.created.front();
+      const watermark = oldest ? oldest.s.wAtFirst : ps.wm;
+      for (const [topic, tp] of ps.topics) {
+        const f = tp.firsts.front();
+        if (f) {
+          res.push({ topic, partition: p, offset: f.offset, watermark, topicMaxTs: f.maxBefore });
+        } else if (tp.lastOffset >= 0) {
+          res.push({ topic, partition: p, offset: tp.lastOffset + 1, watermark, topicMaxTs: tp.maxTs });
+        } else if (tp.nextFromRestore !== null) {
+          res.push({ topic, partition: p, offset: tp.nextFromRestore, watermark, topicMaxTs: tp.maxTs });
+        }
+      }
+    }
+    return res;
+  }
+
+  // ---- internals ---------------------------------------------------------------------------
+
+  private newPartition(partition: number): PartitionState {
+    const topics = new Map<string, TopicProgress>();
+    for (const [i, t] of this.topicsIn.entries()) {
+      topics.set(t, {
+        bit: 1 << i,
+        maxTs: MIN_WM,
+        lastOffset: -1,
+        nextFromRestore: null,
+        firsts: new OffsetQueue(),
+      });
+    }
+    return {
+      partition,
+      wm: MIN_WM,
+      topics,
+      sessions: new Map(),
+      deadlines: new MinHeap<Session>(),
+      created: new OffsetQueue(),
+    };
+  }
+
+  private partitionOf(partition: number): PartitionState {
+    let ps = this.parts.get(partition);
+    if (!ps) {
+      ps = this.newPartition(partition);
+      this.parts.set(partition, ps);
+    }
+    return ps;
+  }
+
+  private newSession(ps: PartitionState, id: string, ts: number): Session {
+    return {
+      id,
+      ps,
+      status: 'open',
+      anchor: ts,
+      deadline: ts + this.windowMs,
+      wAtFirst: ps.wm,
+      ids: new Set(),
+      a: null,
+      bs: [],
+      cs: [],
+      revision: 0,
+      topicMask: 0,
+      emittedSig: '',
+      gone: false,
+    };
+  }
+
+  private noteFirst(s: Session, tp: TopicProgress, offset: number, maxBefore: number): void {
+    // Only the session's first event per topic matters for the commit position; later ones are
+    // at higher offsets of the same topic-partition.
+    if (s.topicMask & tp.bit) return;
+    s.topicMask |= tp.bit;
+    tp.firsts.push({ offset, maxBefore, s });
+  }
+
+  private add(s: Session, rec: SessionRecord, ts: number): void {
+    s.ids.add(rec.event.event_id);
+    const held = { rec, ts };
+    switch (rec.event.type) {
+      case 'recommend':
+        s.a = held;
+        break;
+      case 'paraphrase':
+        insertSorted(s.bs, held);
+        break;
+      case 'selection':
+        insertSorted(s.cs, held);
+        break;
+    }
+  }
+
+  private rejectConflict(s: Session, rec: SessionRecord): boolean {
+    const ev = rec.event;
+    const owner = s.a ?? s.bs[0] ?? s.cs[0];
+    if (owner && owner.rec.event.user_id !== ev.user_id) {
+      this.dead(
+        rec,
+        'user_mismatch',
+        `session ${s.id} belongs to user ${owner.rec.event.user_id}, not ${ev.user_id}`,
+      );
+      return true;
+    }
+    if (ev.type === 'recommend' && s.a !== null) {
+      this.dead(
+        rec,
+        'conflicting_recommend',
+        `session ${s.id} already has recommend event ${s.a.rec.event.event_id}`,
+      );
+      return true;
+    }
+    return false;
+  }
+
+  private schedule(s: Session): void {
+    const d =
+      s.status === 'open'
+        ? s.anchor + this.windowMs
+        : s.status === 'closed'
+          ? s.anchor + this.windowMs + this.graceMs
+          : s.anchor + this.windowMs + this.graceMs + this.tombstoneMs;
+    s.deadline = d;
+    s.ps.deadlines.push(d, s);
+    // A session whose deadline already passed (anchor moved back) is handled on the next advance.
+    if (d <= s.ps.wm) this.advance(s.ps, s.ps.wm);
+  }
+
+  private minTopicTs(ps: PartitionState): number {
+    let m = Number.POSITIVE_INFINITY;
+    for (const tp of ps.topics.values()) if (tp.maxTs < m) m = tp.maxTs;
+    return m;
+  }
+
+  private advance(ps: PartitionState, to: number): void {
+    if (to > ps.wm) ps.wm = to;
+    const wm = ps.wm;
+    const heap = ps.deadlines;
+    for (;;) {
+      const k = heap.peekKey();
+      if (k === undefined || k > wm) break;
+      const s = heap.pop()!;
+      if (s.gone || s.deadline !== k) continue; // stale heap entry
+      this.onDeadline(s);
+    }
+  }
+
+  private onDeadline(s: Session): void {
+    if (s.status === 'open') {
+      s.status = 'closed';
+      // Events beyond window + grace never count, even if they were read before the window closed.
+      const limit = s.anchor + this.windowMs + this.graceMs;
+      this.dropBeyond(s, limit);
+      const inWindow = this.content(s, s.anchor + this.windowMs);
+      if (inWindow.sig !== s.emittedSig) this.emit(s, inWindow, 'window');
+      this.maybeEmitComplete(s);
+      this.schedule(s);
+    } else if (s.status === 'closed') {
+      const all = this.content(s, Number.POSITIVE_INFINITY);
+      if (all.sig !== s.emittedSig) this.emit(s, all, 'grace');
+      s.status = 'tombstone';
+      this.schedule(s);
+    } else {
+      s.gone = true;
+      s.ps.sessions.delete(s.id);
+    }
+  }
+
+  private dropBeyond(s: Session, limit: number): void {
+    const why = `event time is after the session's window and grace (${iso(limit)})`;
+    if (s.a && s.a.ts >= limit) {
+      this.dead(s.a.rec, 'beyond_grace', why);
+      s.a = null;
+    }
+    for (const list of [s.bs, s.cs]) {
+      for (let i = list.length - 1; i >= 0; i--) {
+        if (list[i]!.ts >= limit) {
+          this.dead(list[i]!.rec, 'beyond_grace', why);
+          list.splice(i, 1);
+        }
+      }
+    }
+  }
+
+  private maybeEmitComplete(s: Session): void {
+    if (s.status === 'tombstone') return;
+    const limit = s.status === 'open' ? s.anchor + this.windowMs : Number.POSITIVE_INFINITY;
+    const c = this.content(s, limit);
+    if (c.a && c.b && c.c && c.sig !== s.emittedSig) {
+      this.emit(s, c, s.status === 'open' ? 'complete' : 'grace');
+    }
+  }
+
+  private content(
+    s: Session,
+    limit: number,
+  ): { items: Content; sig: string; a: boolean; b: boolean; c: boolean } {
+    const a = s.a && s.a.ts < limit ? s.a : null;
+    const bs = s.bs.filter((h) => h.ts < limit);
+    const cs = s.cs.filter((h) => h.ts < limit);
+    const ids: string[] = [];
+    if (a) ids.push(a.rec.event.event_id);
+    for (const h of bs) ids.push(h.rec.event.event_id);
+    for (const h of cs) ids.push(h.rec.event.event_id);
+    ids.sort();
+    return {
+      items: { a, bs, cs },
+      sig: ids.join('\u0000'),
+      a: a !== null,
+      b: bs.length > 0,
+      c: cs.length > 0,
+    };
+  }
+
+  private emit(s: Session, c: { items: Content; sig: string }, closedBy: TrainingExample['closed_by']): void {
+    s.revision += 1;
+    s.emittedSig = c.sig;
+    const late = closedBy === 'grace' && hasLate(c.items, s.anchor + this.windowMs);
+    this.out.examples.push(buildExample(s.id, s.revision, c.items, closedBy, late, this.gapMs));
+  }
+
+  private dead(rec: SessionRecord, code: DeadLetterCode, reason: string): void {
+    this.out.deadLetters.push({
+      code,
+      reason,
+      topic: rec.topic,
+      partition: rec.partition,
+      offset: rec.offset,
+      event_id: rec.event.event_id,
+      recommend_session_id: rec.event.recommend_session_id,
+      event: rec.event,
+    });
+  }
+}
+
+interface Content {
+  readonly a: Held | null;
+  readonly bs: readonly Held[];
+  readonly cs: readonly Held[];
+}
+
+function insertSorted(list: Held[], h: Held): void {
+  let i = list.length;
+  while (i > 0 && cmpHeld(list[i - 1]!, h) > 0) i--;
+  list.splice(i, 0, h);
+}
+
+function cmpHeld(x: Held, y: Held): number {
+  if (x.ts !== y.ts) return x.ts - y.ts;
+  const a = x.rec.event.event_id;
+  const b = y.rec.event.event_id;
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+function hasLate(c: Content, windowEnd: number): boolean {
+  if (c.a && c.a.ts >= windowEnd) return true;
+  return c.bs.some((h) => h.ts >= windowEnd) || c.cs.some((h) => h.ts >= windowEnd);
+}
+
+function iso(ms: number): string {
+  return Number.isFinite(ms) ? new Date(ms).toISOString() : String(ms);
+}
+
+const TYPE_ORDER = { recommend: 0, paraphrase: 1, selection: 2 } as const;
+
+function ref(h: Held): SourceEventRef {
+  return {
+    event_id: h.rec.event.event_id,
+    type: h.rec.event.type,
+    topic: h.rec.topic,
+    partition: h.rec.partition,
+    offset: h.rec.offset,
+  };
+}
+
+/** Builds H from the session's content; pure and deterministic in the content alone. */
+export function buildExample(
+  sessionId: string,
+  revision: number,
+  c: Content,
+  closedBy: TrainingExample['closed_by'],
+  late: boolean,
+  gapMs: number,
+): TrainingExample {
+  const a = c.a ? (c.a.rec.event as RecommendEvent) : null;
+  const bs = c.bs.map((h) => h.rec.event as ParaphraseEvent);
+  const cEv = c.cs.length > 0 ? (c.cs[c.cs.length - 1]!.rec.event as SelectionEvent) : null;
+  const lastB = bs.length > 0 ? bs[bs.length - 1]! : null;
+  const all: Held[] = [...(c.a ? [c.a] : []), ...c.bs, ...c.cs];
+  const first = all.reduce((m, h) => (h.ts < m.ts ? h : m));
+  const last = all.reduce((m, h) => (h.ts > m.ts ? h : m));
+
+  const reasons: { text: string; severity: 'low' | 'medium' }[] = [];
+  if (!a) reasons.push({ text: 'missing recommend (A)', severity: 'low' });
+  if (!lastB && cEv) reasons.push({ text: 'selection (C) without a paraphrase (B)', severity: 'low' });
+  if (a && !lastB && !cEv)
+    reasons.push({ text: 'not paraphrased: the session closed after A', severity: 'medium' });
+  if (lastB && !cEv)
+    reasons.push({ text: 'no selection (C): abandoned after paraphrase', severity: 'medium' });
+  const aTs = c.a?.ts;
+  const bTs = c.bs.length > 0 ? c.bs[0]!.ts : undefined;
+  const lastBTs = c.bs.length > 0 ? c.bs[c.bs.length - 1]!.ts : undefined;
+  const cTs = c.cs.length > 0 ? c.cs[c.cs.length - 1]!.ts : undefined;
+  if (
+    (aTs !== undefined && bTs !== undefined && bTs < aTs) ||
+    (lastBTs !== undefined && cTs !== undefined && cTs < lastBTs)
+  ) {
+    reasons.push({ text: 'out-of-order event times', severity: 'medium' });
+  } else {
+    if (aTs !== undefined && bTs !== undefined && bTs - aTs > gapMs) {
+      reasons.push({
+        text: `implausible gap A→B of ${Math.round((bTs - aTs) / 1000)} s`,
+        severity: 'medium',
+      });
+    }
+    if (lastBTs !== undefined && cTs !== undefined && cTs - lastBTs > gapMs) {
+      reasons.push({
+        text: `implausible gap B→C of ${Math.round((cTs - lastBTs) / 1000)} s`,
+        severity: 'medium',
+      });
+    }
+  }
+  if (cEv && cEv.chosen_index !== null && lastB && cEv.chosen_index >= lastB.candidates.length) {
+    reasons.push({
+      text: `chosen_index ${cEv.chosen_index} out of range of ${lastB.candidates.length} candidates`,
+      severity: 'low',
+    });
+  }
+  if (late) reasons.push({ text: 'late event within grace', severity: 'medium' });
+  const lows = reasons.filter((r) => r.severity === 'low').length;
+  const consistency = lows > 0 || reasons.length >= 2 ? 'low' : reasons.length === 1 ? 'medium' : 'high';
+
+  const outcome: TrainingExample['outcome'] = cEv
+    ? cEv.chosen_index === null
+      ? 'rejected'
+      : cEv.edited
+        ? 'edited'
+        : 'accepted'
+    : lastB
+      ? 'rejected'
+      : a
+        ? 'not_paraphrased'
+        : 'unknown';
+
+  const req = lastB?.request;
+  const chosen = req && 'category' in req ? { category: req.category, intensity: req.intensity } : null;
+  const styleRequest = req && 'style_request' in req ? req.style_request : null;
+  const acceptedText =
+    cEv && cEv.chosen_index !== null ? (cEv.final_text ?? lastB?.candidates[cEv.chosen_index] ?? null) : null;
+
+  const sources = all.map(ref);
+  sources.sort((x, y) => TYPE_ORDER[x.type] - TYPE_ORDER[y.type] || (x.event_id < y.event_id ? -1 : 1));
+
+  return {
+    type: 'training_example',
+    event_id: `h:${sessionId}:${revision}`,
+    schema_version: SCHEMA_VERSION,
+    ts: last.rec.event.ts,
+    user_id: (a ?? first.rec.event).user_id,
+    recommend_session_id: sessionId,
+    revision,
+    funnel: `${a ? 'A' : ''}${lastB ? 'B' : ''}${cEv ? 'C' : ''}`,
+    closed_by: closedBy,
+    doc_id: a?.doc_id ?? null,
+    context: a?.context ?? null,
+    recommended: a
+      ? {
+          event_id: a.event_id,
+          ts: a.ts,
+          options: a.options,
+          alpha: a.alpha,
+          beta: a.beta,
+          variant: a.variant,
+          explored: a.explored,
+          model_version: a.model_version,
+          profile_version: a.profile_version,
+        }
+      : null,
+    paraphrases: bs.map((b) => ({
+      event_id: b.event_id,
+      ts: b.ts,
+      request: b.request,
+      candidates: b.candidates,
+      provider: b.llm.provider,
+      model: b.llm.model,
+      variant: b.llm.variant,
+    })),
+    selection: cEv
+      ? {
+          event_id: cEv.event_id,
+          ts: cEv.ts,
+          chosen_index: cEv.chosen_index,
+          final_text: cEv.final_text ?? null,
+          edited: cEv.edited,
+        }
+      : null,
+    chosen_option: chosen,
+    style_request: styleRequest,
+    accepted_text: acceptedText,
+    outcome,
+    consistency,
+    consistency_reasons: reasons.map((r) => r.text),
+    source_events: sources,
+  };
+}
