@@ -21,6 +21,8 @@ export interface WatermarkTick {
 export interface JoinBatch<T = unknown> {
   readonly records?: readonly SessionRecord[];
   readonly ticks?: readonly WatermarkTick[];
+  /** Offsets read but dead-lettered before the join (bad bytes): they still advance the commit. */
+  readonly skipped?: readonly { topic: string; partition: number; offset: number }[];
   /** Partitions newly assigned to this instance, with the checkpoints committed for them. */
   readonly assigned?: readonly { partition: number; checkpoints: readonly JoinCheckpoint[] }[];
   readonly revoked?: readonly number[];
@@ -63,6 +65,7 @@ export function joinBySession<T = unknown>(
             for (const p of batch.revoked ?? []) join.revoke(p);
             for (const a of batch.assigned ?? []) join.assign(a.partition, a.checkpoints);
             for (const r of batch.records ?? []) join.push(r);
+            for (const k of batch.skipped ?? []) join.skip(k.topic, k.partition, k.offset);
             for (const t of batch.ticks ?? []) join.tick(t.partition, t.now);
             if (batch.final) join.flushAll();
             const { examples, deadLetters } = join.drain();

@@ -39,7 +39,8 @@ export type DeadLetterCode =
   | 'beyond_grace'
   | 'session_closed'
   | 'conflicting_recommend'
-  | 'user_mismatch';
+  | 'user_mismatch'
+  | 'wrong_key';
 
 export interface DeadLetter {
   readonly code: DeadLetterCode;
@@ -69,7 +70,12 @@ export interface SessionJoinOptions {
 
 const MIN_WM = Number.NEGATIVE_INFINITY;
 
-type Status = 'open' | 'closed' | 'tombstone';
+/**
+ * open: inside its window; closed: window over, late events still revise it (grace);
+ * tombstone: remembered so stragglers are dead-lettered; retired: forgotten for decisions, kept
+ * only until its offsets fall below the commit positions (see `checkpoints`).
+ */
+type Status = 'open' | 'closed' | 'tombstone' | 'retired';
 
 interface Held {
   readonly rec: SessionRecord;
@@ -89,10 +95,15 @@ interface Session {
   readonly bs: Held[];
   readonly cs: Held[];
   revision: number;
-  /** Bit per input topic: which topics' offset queues already hold this session's first offset. */
-  topicMask: number;
+  /** Per input topic: offset of the session's first and last event there (−1: none), and the
+   * topic's largest event time before the first one. */
+  readonly firstOff: number[];
+  readonly lastOff: number[];
+  readonly firstMax: number[];
   /** Signature (sorted event ids) of the last emitted content. */
   emittedSig: string;
+  /** Every event id already part of an emitted revision: never dead-lettered afterwards. */
+  readonly emittedIds: Set<string>;
   gone: boolean;
 }
 
@@ -108,9 +119,9 @@ class OffsetQueue {
   push(e: OffsetEntry): void {
     this.items.push(e);
   }
-  /** The oldest entry whose session is still held, dropping the ones that are gone. */
+  /** The oldest entry whose session is live (not retired or released), dropping the others. */
   front(): OffsetEntry | undefined {
-    while (this.head < this.items.length && this.items[this.head]!.s.gone) this.head++;
+    while (this.head < this.items.length && this.items[this.head]!.s.status === 'retired') this.head++;
     if (this.head > 1024 && this.head * 2 > this.items.length) {
       this.items = this.items.slice(this.head);
       this.head = 0;
@@ -120,7 +131,7 @@ class OffsetQueue {
 }
 
 interface TopicProgress {
-  readonly bit: number;
+  readonly index: number;
   maxTs: number;
   /** Last processed offset, -1 when nothing has been read since the start or restore. */
   lastOffset: number;
@@ -135,6 +146,8 @@ interface PartitionState {
   readonly sessions: Map<string, Session>;
   readonly deadlines: MinHeap<Session>;
   readonly created: OffsetQueue;
+  /** Retired sessions not yet released (normally released at the next checkpoint). */
+  retired: Session[];
 }
 
 export interface JoinStepOutput {
@@ -175,10 +188,11 @@ export class SessionJoin {
     this.topicsIn = [...opts.inputTopics];
     this.windowMs = opts.windowMs ?? 30 * 60_000;
     this.graceMs = opts.graceMs ?? 10 * 60_000;
-    this.tombstoneMs = opts.tombstoneMs ?? this.windowMs;
+    this.tombstoneMs = opts.tombstoneMs ?? Math.max(this.windowMs, this.graceMs);
     this.gapMs = opts.plausibleGapMs ?? 10 * 60_000;
-    if (!(this.windowMs > 0) || !(this.graceMs >= 0) || !(this.tombstoneMs >= 0)) {
-      throw new Error('SessionJoin: windowMs must be > 0, graceMs and tombstoneMs >= 0');
+    if (!(this.windowMs > 0) || !(this.graceMs >= 0) || !(this.tombstoneMs >= this.graceMs)) {
+      // tombstoneMs >= graceMs keeps every timely event of a session arriving while it is held.
+      throw new Error('SessionJoin: windowMs must be > 0, graceMs >= 0 and tombstoneMs >= graceMs');
     }
   }
 
@@ -214,7 +228,10 @@ export class SessionJoin {
   revoke(partition: number): void {
     const ps = this.parts.get(partition);
     if (!ps) return;
-    for (const s of ps.sessions.values()) s.gone = true;
+    for (const s of ps.sessions.values()) {
+      s.gone = true;
+      s.status = 'retired';
+    }
     this.parts.delete(partition);
     this.touched.delete(partition);
   }
@@ -232,42 +249,54 @@ export class SessionJoin {
 
     const s = ps.sessions.get(ev.recommend_session_id);
     if (s === undefined) {
-      if (ts < ps.wm - this.graceMs) {
+      // Judged against this topic's own progress (a function of the offset alone), so a replay
+      // from a checkpoint makes the same call whatever the other topics are doing.
+      if (ts < maxBefore - this.graceMs) {
         this.dead(
           rec,
           'too_late',
-          `event time ${ev.ts} is more than grace behind the watermark ${iso(ps.wm)}`,
+          `event time ${ev.ts} is more than grace behind its topic (${iso(maxBefore)})`,
         );
       } else {
         const ns = this.newSession(ps, ev.recommend_session_id, ts);
         ps.sessions.set(ns.id, ns);
         ps.created.push({ offset: rec.offset, maxBefore, s: ns });
-        this.noteFirst(ns, tp, rec.offset, maxBefore);
+        this.track(ns, tp, rec.offset, maxBefore);
         this.add(ns, rec, ts);
         this.schedule(ns);
       }
-    } else if (s.ids.has(ev.event_id)) {
-      // An exact duplicate (producer retry, replay): already part of this session's example.
-    } else if (s.status === 'tombstone') {
-      this.dead(rec, 'session_closed', `session ${s.id} closed and its grace period ended`);
-    } else if (s.status === 'closed' && ts >= s.anchor + this.windowMs + this.graceMs) {
-      this.dead(rec, 'beyond_grace', `event time ${ev.ts} is after the session's window and grace`);
-    } else if (this.rejectConflict(s, rec)) {
-      // dead-lettered inside
     } else {
-      this.noteFirst(s, tp, rec.offset, maxBefore);
-      this.add(s, rec, ts);
-      if (s.status === 'open' && ts < s.anchor) {
-        s.anchor = ts;
-        this.schedule(s);
+      // Every event decided with this session's state is tracked with it, so that a replay
+      // always sees all of the session or none of it.
+      this.track(s, tp, rec.offset, maxBefore);
+      if (s.ids.has(ev.event_id)) {
+        // An exact duplicate (producer retry, replay): already part of this session's example.
+      } else if (s.status === 'tombstone' || s.status === 'retired') {
+        this.dead(rec, 'session_closed', `session ${s.id} closed and its grace period ended`);
+      } else if (s.status === 'closed' && ts >= s.anchor + this.windowMs + this.graceMs) {
+        this.dead(rec, 'beyond_grace', `event time ${ev.ts} is after the session's window and grace`);
+      } else if (!this.rejectConflict(s, rec)) {
+        this.add(s, rec, ts);
+        if (s.status === 'open' && ts < s.anchor) {
+          s.anchor = ts;
+          this.schedule(s);
+        }
+        this.maybeEmitComplete(s);
       }
-      this.maybeEmitComplete(s);
     }
 
     if (ts > tp.maxTs) {
       tp.maxTs = ts;
       this.advance(ps, this.minTopicTs(ps));
     }
+  }
+
+  /** A record that never reached the join (dead-lettered at decode) still moves the commit position. */
+  skip(topic: string, partition: number, offset: number): void {
+    const tp = this.partitionOf(partition).topics.get(topic);
+    if (!tp) throw new Error(`SessionJoin: record from unexpected topic ${topic}`);
+    if (offset > tp.lastOffset) tp.lastOffset = offset;
+    this.touched.add(partition);
   }
 
   /** The source says every input of `partition` is caught up at event time `now`. */
@@ -292,28 +321,70 @@ export class SessionJoin {
     return o;
   }
 
-  /** Checkpoints of the partitions touched since the last call. */
+  /**
+   * Checkpoints of the partitions touched since the last call. Per topic, the position is the
+   * first offset of the oldest live session there (or just past the last record read), lowered
+   * until no session has events on both sides of the positions: a replay from them then sees
+   * every session whole or not at all. Retired sessions wholly below are released here.
+   */
   checkpoints(all = false): JoinCheckpoint[] {
     const res: JoinCheckpoint[] = [];
     const parts = all ? [...this.parts.keys()] : [...this.touched];
     this.touched.clear();
     for (const p of parts) {
       const ps = this.parts.get(p);
-      if (!ps) continue;
-      const oldest = ps.created.front();
-      const watermark = oldest ? oldest.s.wAtFirst : ps.wm;
-      for (const [topic, tp] of ps.topics) {
-        const f = tp.firsts.front();
-        if (f) {
-          res.push({ topic, partition: p, offset: f.offset, watermark, topicMaxTs: f.maxBefore });
-        } else if (tp.lastOffset >= 0) {
-          res.push({ topic, partition: p, offset: tp.lastOffset + 1, watermark, topicMaxTs: tp.maxTs });
-        } else if (tp.nextFromRestore !== null) {
-          res.push({ topic, partition: p, offset: tp.nextFromRestore, watermark, topicMaxTs: tp.maxTs });
+      if (ps) this.partitionCheckpoints(ps, res);
+    }
+    return res;
+  }
+
+  private partitionCheckpoints(ps: PartitionState, res: JoinCheckpoint[]): void {
+    const tps = [...ps.topics.entries()];
+    const cut: number[] = [];
+    const cutMax: number[] = [];
+    const known: boolean[] = [];
+    for (const [, tp] of tps) {
+      const f = tp.firsts.front();
+      const next = tp.lastOffset >= 0 ? tp.lastOffset + 1 : tp.nextFromRestore;
+      known.push(f !== undefined || next !== null);
+      cut.push(f ? f.offset : (next ?? Number.POSITIVE_INFINITY));
+      cutMax.push(f ? f.maxBefore : tp.maxTs);
+    }
+    const held = new Set<Session>();
+    for (let changed = true; changed; ) {
+      changed = false;
+      for (const s of ps.retired) {
+        if (held.has(s)) continue;
+        let below = true;
+        for (let i = 0; i < cut.length; i++) if (s.lastOff[i]! >= cut[i]!) below = false;
+        if (below) continue;
+        held.add(s);
+        for (let i = 0; i < cut.length; i++) {
+          if (s.firstOff[i]! >= 0 && s.firstOff[i]! < cut[i]!) {
+            cut[i] = s.firstOff[i]!;
+            cutMax[i] = s.firstMax[i]!;
+            changed = true;
+          }
         }
       }
     }
-    return res;
+    if (ps.retired.length > 0) {
+      const keep: Session[] = [];
+      for (const s of ps.retired) {
+        if (held.has(s)) keep.push(s);
+        else {
+          s.gone = true;
+          ps.sessions.delete(s.id);
+        }
+      }
+      ps.retired = keep;
+    }
+    let watermark = ps.created.front()?.s.wAtFirst ?? ps.wm;
+    for (const s of held) if (s.wAtFirst < watermark) watermark = s.wAtFirst;
+    tps.forEach(([topic], i) => {
+      if (known[i])
+        res.push({ topic, partition: ps.partition, offset: cut[i]!, watermark, topicMaxTs: cutMax[i]! });
+    });
   }
 
   // ---- internals ---------------------------------------------------------------------------
@@ -322,7 +393,7 @@ export class SessionJoin {
     const topics = new Map<string, TopicProgress>();
     for (const [i, t] of this.topicsIn.entries()) {
       topics.set(t, {
-        bit: 1 << i,
+        index: i,
         maxTs: MIN_WM,
         lastOffset: -1,
         nextFromRestore: null,
@@ -336,6 +407,7 @@ export class SessionJoin {
       sessions: new Map(),
       deadlines: new MinHeap<Session>(),
       created: new OffsetQueue(),
+      retired: [],
     };
   }
 
@@ -361,17 +433,22 @@ export class SessionJoin {
       bs: [],
       cs: [],
       revision: 0,
-      topicMask: 0,
+      firstOff: this.topicsIn.map(() => -1),
+      lastOff: this.topicsIn.map(() => -1),
+      firstMax: this.topicsIn.map(() => MIN_WM),
       emittedSig: '',
+      emittedIds: new Set(),
       gone: false,
     };
   }
 
-  private noteFirst(s: Session, tp: TopicProgress, offset: number, maxBefore: number): void {
-    // Only the session's first event per topic matters for the commit position; later ones are
-    // at higher offsets of the same topic-partition.
-    if (s.topicMask & tp.bit) return;
-    s.topicMask |= tp.bit;
+  private track(s: Session, tp: TopicProgress, offset: number, maxBefore: number): void {
+    const i = tp.index;
+    if (offset > s.lastOff[i]!) s.lastOff[i] = offset;
+    if (s.firstOff[i]! >= 0) return;
+    // Only the first offset per topic holds back the commit position; later ones are higher.
+    s.firstOff[i] = offset;
+    s.firstMax[i] = maxBefore;
     tp.firsts.push({ offset, maxBefore, s });
   }
 
@@ -414,6 +491,7 @@ export class SessionJoin {
   }
 
   private schedule(s: Session): void {
+    if (s.status === 'retired') return;
     const d =
       s.status === 'open'
         ? s.anchor + this.windowMs
@@ -460,21 +538,23 @@ export class SessionJoin {
       if (all.sig !== s.emittedSig) this.emit(s, all, 'grace');
       s.status = 'tombstone';
       this.schedule(s);
-    } else {
-      s.gone = true;
-      s.ps.sessions.delete(s.id);
+    } else if (s.status === 'tombstone') {
+      s.status = 'retired';
+      s.ps.retired.push(s);
+      this.touched.add(s.ps.partition);
     }
   }
 
   private dropBeyond(s: Session, limit: number): void {
     const why = `event time is after the session's window and grace (${iso(limit)})`;
-    if (s.a && s.a.ts >= limit) {
+    const beyond = (h: Held) => h.ts >= limit && !s.emittedIds.has(h.rec.event.event_id);
+    if (s.a && beyond(s.a)) {
       this.dead(s.a.rec, 'beyond_grace', why);
       s.a = null;
     }
     for (const list of [s.bs, s.cs]) {
       for (let i = list.length - 1; i >= 0; i--) {
-        if (list[i]!.ts >= limit) {
+        if (beyond(list[i]!)) {
           this.dead(list[i]!.rec, 'beyond_grace', why);
           list.splice(i, 1);
         }
@@ -483,7 +563,7 @@ export class SessionJoin {
   }
 
   private maybeEmitComplete(s: Session): void {
-    if (s.status === 'tombstone') return;
+    if (s.status === 'tombstone' || s.status === 'retired') return;
     const limit = s.status === 'open' ? s.anchor + this.windowMs : Number.POSITIVE_INFINITY;
     const c = this.content(s, limit);
     if (c.a && c.b && c.c && c.sig !== s.emittedSig) {
@@ -515,6 +595,10 @@ export class SessionJoin {
   private emit(s: Session, c: { items: Content; sig: string }, closedBy: TrainingExample['closed_by']): void {
     s.revision += 1;
     s.emittedSig = c.sig;
+    const { a, bs, cs } = c.items;
+    if (a) s.emittedIds.add(a.rec.event.event_id);
+    for (const h of bs) s.emittedIds.add(h.rec.event.event_id);
+    for (const h of cs) s.emittedIds.add(h.rec.event.event_id);
     const late = closedBy === 'grace' && hasLate(c.items, s.anchor + this.windowMs);
     this.out.examples.push(buildExample(s.id, s.revision, c.items, closedBy, late, this.gapMs));
   }

@@ -1,0 +1,148 @@
+import type { z } from 'zod';
+import {
+  type SessionEventType,
+  sessionEventSchema,
+  type TopicNames,
+  type TrainingExample,
+  trainingExampleSchema,
+} from '../../schemas/index.ts';
+import type { LogMessage, LogRecord } from '../log/event-log.ts';
+import type { DeadLetter, JoinCheckpoint, SessionRecord } from '../state/session-join.ts';
+
+/** Default cap on one event's encoded size; larger ones are dead-lettered as oversized. */
+export const DEFAULT_MAX_EVENT_BYTES = 256 * 1024;
+
+/** Readable one-line summary of zod issues: `options.0.score: expected number, received string`. */
+export function describeIssues(error: z.ZodError, max = 5): string {
+  const parts = error.issues
+    .slice(0, max)
+    .map((i) => `${i.path.length ? i.path.join('.') : '(root)'}: ${i.message}`);
+  if (error.issues.length > max) parts.push(`… ${error.issues.length - max} more`);
+  return parts.join('; ');
+}
+
+function eventTypeOfTopic(topics: TopicNames, topic: string): SessionEventType | null {
+  if (topic === topics.recommend) return 'recommend';
+  if (topic === topics.paraphrase) return 'paraphrase';
+  if (topic === topics.selection) return 'selection';
+  return null;
+}
+
+function decodeFailure(
+  rec: LogRecord,
+  code: DeadLetter['code'],
+  reason: string,
+  parsed?: unknown,
+): DeadLetter {
+  const obj = parsed && typeof parsed === 'object' ? (parsed as Record<string, unknown>) : null;
+  return {
+    code,
+    reason,
+    topic: rec.topic,
+    partition: rec.partition,
+    offset: rec.offset,
+    event_id: typeof obj?.event_id === 'string' ? obj.event_id : null,
+    recommend_session_id: typeof obj?.recommend_session_id === 'string' ? obj.recommend_session_id : null,
+    raw: rec.value.toString('utf8', 0, Math.min(rec.value.length, 64 * 1024)),
+  };
+}
+
+/**
+ * The decode boundary for A/B/C: size, JSON, schema, topic and key checks. Anything that fails
+ * becomes a dead letter carrying the original bytes and where they were read.
+ */
+export function decodeSessionRecord(
+  rec: LogRecord,
+  topics: TopicNames,
+  maxBytes = DEFAULT_MAX_EVENT_BYTES,
+): SessionRecord | DeadLetter {
+  if (rec.value.length > maxBytes) {
+    return decodeFailure(
+      rec,
+      'oversized',
+      `event is ${rec.value.length} bytes, over the ${maxBytes}-byte limit`,
+    );
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(rec.value.toString('utf8'));
+  } catch (err) {
+    return decodeFailure(rec, 'malformed_json', `not JSON: ${(err as Error).message}`);
+  }
+  const res = sessionEventSchema.safeParse(parsed);
+  if (!res.success) return decodeFailure(rec, 'schema_invalid', describeIssues(res.error), parsed);
+  const expected = eventTypeOfTopic(topics, rec.topic);
+  if (expected !== res.data.type) {
+    return decodeFailure(rec, 'schema_invalid', `a ${res.data.type} event on topic ${rec.topic}`, parsed);
+  }
+  if (rec.key !== res.data.recommend_session_id) {
+    return decodeFailure(
+      rec,
+      'wrong_key',
+      `message key ${JSON.stringify(rec.key)} is not the recommend_session_id ${JSON.stringify(res.data.recommend_session_id)}; A/B/C must be keyed by it to stay co-partitioned`,
+      parsed,
+    );
+  }
+  return { topic: rec.topic, partition: rec.partition, offset: rec.offset, event: res.data };
+}
+
+export function isDeadLetter(x: SessionRecord | DeadLetter): x is DeadLetter {
+  return 'code' in x;
+}
+
+export function encodeJson(key: string | null, value: unknown): LogMessage {
+  return { key, value: Buffer.from(JSON.stringify(value)) };
+}
+
+export function encodeExample(h: TrainingExample): LogMessage {
+  return { key: h.user_id, value: Buffer.from(JSON.stringify(h)), headers: { revision: String(h.revision) } };
+}
+
+export function decodeExample(rec: LogRecord): TrainingExample | DeadLetter {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(rec.value.toString('utf8'));
+  } catch (err) {
+    return decodeFailure(rec, 'malformed_json', `not JSON: ${(err as Error).message}`);
+  }
+  const res = trainingExampleSchema.safeParse(parsed);
+  return res.success ? res.data : decodeFailure(rec, 'schema_invalid', describeIssues(res.error), parsed);
+}
+
+/** A dead letter on the wire: the reason, where it came from, and the original bytes or event. */
+export function encodeDeadLetter(d: DeadLetter, key: string | null): LogMessage {
+  return {
+    key,
+    value: Buffer.from(JSON.stringify({ ...d, dead_lettered_from: `${d.topic}/${d.partition}@${d.offset}` })),
+    headers: { code: d.code },
+  };
+}
+
+/** Join checkpoint ↔ the metadata string committed next to a Kafka offset. */
+export function checkpointMetadata(cp: JoinCheckpoint): string {
+  const n = (x: number) => (Number.isFinite(x) ? x : null);
+  return JSON.stringify({ v: 1, w: n(cp.watermark), m: n(cp.topicMaxTs) });
+}
+
+export function checkpointFromCommit(c: {
+  topic: string;
+  partition: number;
+  offset: number;
+  metadata: string | null;
+}): JoinCheckpoint | null {
+  if (!c.metadata) return null;
+  try {
+    const m = JSON.parse(c.metadata) as { v?: number; w?: number | null; m?: number | null };
+    if (m.v !== 1) return null;
+    const num = (x: number | null | undefined) => (typeof x === 'number' ? x : Number.NEGATIVE_INFINITY);
+    return {
+      topic: c.topic,
+      partition: c.partition,
+      offset: c.offset,
+      watermark: num(m.w),
+      topicMaxTs: num(m.m),
+    };
+  } catch {
+    return null;
+  }
+}

@@ -1,0 +1,82 @@
+import type { Observable } from 'rxjs';
+
+/**
+ * The event-log port, shaped after Kafka so the embedded log and the kafkajs adapter are
+ * interchangeable: topics with partitions, keyed messages, offsets, consumer groups with
+ * committed offsets (and a metadata string next to each).
+ */
+export interface LogMessage {
+  readonly key: string | null;
+  readonly value: Buffer;
+  readonly headers?: Readonly<Record<string, string>>;
+}
+
+export interface LogRecord extends LogMessage {
+  readonly topic: string;
+  readonly partition: number;
+  readonly offset: number;
+  /** Append time in ms (the log's clock, not the event time inside the value). */
+  readonly timestamp: number;
+}
+
+export interface TopicSpec {
+  readonly topic: string;
+  readonly partitions: number;
+}
+
+export interface TopicPartition {
+  readonly topic: string;
+  readonly partition: number;
+}
+
+/** A committed position: `offset` is the next offset to read. */
+export interface CommittedOffset extends TopicPartition {
+  readonly offset: number;
+  readonly metadata: string | null;
+}
+
+export type SourceEvent =
+  | {
+      readonly kind: 'assigned';
+      readonly partitions: readonly (TopicPartition & { committed: CommittedOffset | null })[];
+    }
+  | { readonly kind: 'revoked'; readonly partitions: readonly TopicPartition[] }
+  | {
+      readonly kind: 'batch';
+      readonly topic: string;
+      readonly partition: number;
+      readonly records: readonly LogRecord[];
+      readonly highWatermark: number;
+    }
+  /** Every assigned partition is caught up (at `at`, the consumer's clock). */
+  | { readonly kind: 'idle'; readonly partitions: readonly TopicPartition[]; readonly at: number };
+
+/**
+ * One delivery from a consumer. The consumer delivers nothing more until `ack()` is called: that
+ * is the back-pressure, and it also orders commits after the sinks of the batch confirmed.
+ */
+export interface Delivery {
+  readonly event: SourceEvent;
+  ack(): void;
+}
+
+export interface ConsumerOptions {
+  readonly groupId: string;
+  readonly topics: readonly string[];
+  readonly maxBatchSize?: number;
+  /** Where to start without a committed offset: the beginning (default) or the end. */
+  readonly fromBeginning?: boolean;
+}
+
+export interface LogConsumer {
+  /** Subscribing joins the group and starts delivering; unsubscribing leaves it. */
+  readonly deliveries$: Observable<Delivery>;
+  commit(offsets: readonly CommittedOffset[]): Promise<void>;
+}
+
+export interface EventLog {
+  ensureTopics(specs: readonly TopicSpec[]): Promise<void>;
+  send(topic: string, messages: readonly LogMessage[]): Promise<void>;
+  consumer(opts: ConsumerOptions): LogConsumer;
+  close(): Promise<void>;
+}

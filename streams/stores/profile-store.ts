@@ -1,0 +1,68 @@
+import type { ClusterProfile, TrainingExample, UserProfile } from '../../schemas/index.ts';
+
+/**
+ * Where G lives (Redis in production: `user_profile:{user_id}`). The fold is the only writer of
+ * a user's profile (H is keyed by user_id), so a plain write after the pure fold is enough; the
+ * profile carries its own last applied offsets, which makes writing it twice harmless.
+ */
+export interface ProfileStore {
+  getMany(userIds: readonly string[]): Promise<(UserProfile | null)[]>;
+  putMany(profiles: readonly UserProfile[]): Promise<void>;
+  /** Every profile, in pages, for re-clustering. */
+  scan(pageSize?: number): AsyncIterable<UserProfile[]>;
+  count(): Promise<number>;
+}
+
+/** Where J and the user → cluster mapping live (Redis: `cluster_profile:{cluster_id}`). */
+export interface ClusterStore {
+  /** Replaces every cluster and the whole mapping in one go. */
+  replace(clusters: readonly ClusterProfile[], assignments: ReadonlyMap<string, number>): Promise<void>;
+  clusters(): Promise<ClusterProfile[]>;
+  clusterOf(userIds: readonly string[]): Promise<(number | null)[]>;
+}
+
+/** The archive of H (MongoDB `training_examples` in production): upsert by id + revision. */
+export interface ExampleStore {
+  upsertMany(examples: readonly TrainingExample[]): Promise<void>;
+  count(): Promise<number>;
+}
+
+export function createMemoryProfileStore(): ProfileStore & { snapshot(): Map<string, UserProfile> } {
+  const m = new Map<string, UserProfile>();
+  return {
+    getMany: async (ids) => ids.map((id) => m.get(id) ?? null),
+    putMany: async (ps) => {
+      for (const p of ps) m.set(p.user_id, p);
+    },
+    async *scan(pageSize = 1000) {
+      const all = [...m.values()];
+      for (let i = 0; i < all.length; i += pageSize) yield all.slice(i, i + pageSize);
+    },
+    count: async () => m.size,
+    snapshot: () => new Map(m),
+  };
+}
+
+export function createMemoryClusterStore(): ClusterStore {
+  let clusters: ClusterProfile[] = [];
+  let mapping = new Map<string, number>();
+  return {
+    replace: async (cs, a) => {
+      clusters = [...cs];
+      mapping = new Map(a);
+    },
+    clusters: async () => [...clusters],
+    clusterOf: async (ids) => ids.map((id) => mapping.get(id) ?? null),
+  };
+}
+
+export function createMemoryExampleStore(): ExampleStore & { snapshot(): Map<string, TrainingExample> } {
+  const m = new Map<string, TrainingExample>();
+  return {
+    upsertMany: async (hs) => {
+      for (const h of hs) m.set(h.event_id, h);
+    },
+    count: async () => m.size,
+    snapshot: () => new Map(m),
+  };
+}

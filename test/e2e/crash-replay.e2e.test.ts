@@ -1,0 +1,108 @@
+import { describe, expect, it } from 'vitest';
+import { syntheticTraffic } from '../../simulator/synthetic-sessions.ts';
+import { mulberry32 } from '../../streams/clustering/kmeans.ts';
+import { comparableProfile, embeddedWheel } from '../helpers/embedded-wheel.ts';
+
+const START = Date.parse('2026-01-01T00:00:00Z');
+const FAR_FUTURE = Date.parse('2030-01-01T00:00:00Z');
+
+function expectProfilesClose(
+  actual: ReturnType<typeof comparableProfile>,
+  expected: ReturnType<typeof comparableProfile>,
+) {
+  // Running means may be summed in another order after a replay: compare vectors to 1e-9.
+  const strip = (p: ReturnType<typeof comparableProfile>) => ({
+    ...p,
+    embedding: p.embedding ? { n: p.embedding.n } : null,
+    option_embeddings: Object.fromEntries(
+      Object.entries(p.option_embeddings).map(([k, v]) => [k, { n: v.n }]),
+    ),
+  });
+  expect(strip(actual)).toEqual(strip(expected));
+  const vecs = (p: ReturnType<typeof comparableProfile>) => [
+    p.embedding?.vector ?? [],
+    ...Object.keys(p.option_embeddings)
+      .sort()
+      .map((k) => p.option_embeddings[k]!.vector),
+  ];
+  const a = vecs(actual).flat();
+  const e = vecs(expected).flat();
+  expect(a.length).toBe(e.length);
+  for (let i = 0; i < a.length; i++) expect(Math.abs(a[i]! - e[i]!)).toBeLessThan(1e-9);
+}
+
+async function uninterrupted(events: Parameters<Awaited<ReturnType<typeof embeddedWheel>>['append']>[0]) {
+  const w = await embeddedWheel();
+  w.setClock(START);
+  w.append(events);
+  const p = w.start();
+  // Idle ticks only come once every partition is caught up, so moving the clock now closes the
+  // remaining sessions after all input was read, as in a run that reached the end of its input.
+  w.setClock(FAR_FUTURE);
+  await w.quiet();
+  await p.join.stop();
+  await p.profiles.stop();
+  return w;
+}
+
+describe('crash and replay on the embedded log', () => {
+  const traffic = syntheticTraffic({
+    sessions: 400,
+    users: 25,
+    seed: 11,
+    startMs: START,
+    completeShare: 0.5,
+  });
+
+  it('the uninterrupted run covers every pattern', async () => {
+    const w = await uninterrupted(traffic.events);
+    const hs = [...w.examplesById().values()] as { funnel: string; revision: number; closed_by: string }[];
+    expect(new Set(hs.map((h) => h.funnel))).toEqual(new Set(['ABC', 'AB', 'A', 'AC']));
+    expect(hs.some((h) => h.revision === 2 && h.closed_by === 'grace')).toBe(true);
+    const codes = new Set(w.deadLetters().map((d) => d.code));
+    expect(codes.has('beyond_grace')).toBe(true);
+    expect(w.profileSnapshot().size).toBeGreaterThan(10);
+  });
+
+  const seeds = process.env.CRASH_SEEDS ? Number(process.env.CRASH_SEEDS) : 3;
+  for (let seed = 1; seed <= seeds; seed++) {
+    it(`killing the processors at random points (seed ${seed}) changes no H and no profile`, async () => {
+      const reference = await uninterrupted(traffic.events);
+      const refH = reference.examplesById();
+      const refG = reference.profileSnapshot();
+
+      const rnd = mulberry32(seed);
+      const w = await embeddedWheel();
+      w.setClock(START);
+      let appended = 0;
+      let kills = 0;
+      while (appended < traffic.events.length) {
+        const chunk = 1 + Math.floor(rnd() * 120);
+        w.append(traffic.events.slice(appended, appended + chunk));
+        appended += chunk;
+        const p = w.start();
+        // Let it run for a random while, then kill -9 both processors mid-stream.
+        await new Promise((r) => setTimeout(r, Math.floor(rnd() * 15)));
+        p.join.kill();
+        p.profiles.kill();
+        kills++;
+      }
+      const p = w.start();
+      w.setClock(FAR_FUTURE);
+      await w.quiet();
+      await p.join.stop();
+      await p.profiles.stop();
+      expect(kills).toBeGreaterThan(3);
+
+      const gotH = w.examplesById();
+      expect([...gotH.keys()].sort()).toEqual([...refH.keys()].sort());
+      for (const [id, h] of refH) expect(gotH.get(id), id).toEqual(h);
+
+      const gotG = w.profileSnapshot();
+      expect([...gotG.keys()].sort()).toEqual([...refG.keys()].sort());
+      for (const [user, g] of refG)
+        expectProfilesClose(comparableProfile(gotG.get(user)!), comparableProfile(g));
+      expect(w.errors).toEqual([]);
+    });
+  }
+});

@@ -1,0 +1,114 @@
+import { DEFAULT_TOPICS, type SessionEvent, topicForEvent, type UserProfile } from '../../schemas/index.ts';
+import { encodeJson } from '../../streams/codec/session-codec.ts';
+import { createHashingEmbedder } from '../../streams/embeddings/hashing-embedder.ts';
+import { EmbeddedLog } from '../../streams/log/embedded-log.ts';
+import {
+  createMemoryClusterStore,
+  createMemoryExampleStore,
+  createMemoryProfileStore,
+} from '../../streams/stores/profile-store.ts';
+import {
+  startJoinProcessor,
+  startProfileProcessor,
+  type TopologyConfig,
+  topicSpecs,
+} from '../../streams/topology.ts';
+
+export const TEST_CFG: TopologyConfig = {
+  topics: DEFAULT_TOPICS,
+  sessionPartitions: 3,
+  trainingPartitions: 2,
+  joinGroup: 'join',
+  profileGroup: 'profiles',
+  windowMs: 30 * 60_000,
+  graceMs: 10 * 60_000,
+  idleLagMs: 0,
+  maxEventBytes: 64 * 1024,
+  maxBatchSize: 7,
+  recluster: { k: 3, seed: 1, everyUpdates: 0 },
+};
+
+/** An embedded wheel whose processors can be started, killed and restarted over the same log and stores. */
+export async function embeddedWheel(cfg: TopologyConfig = TEST_CFG) {
+  let now = Date.parse('2026-01-01T00:00:00Z');
+  const clock = () => now;
+  const log = new EmbeddedLog({ clock, idleIntervalMs: 2 });
+  await log.ensureTopics(topicSpecs(cfg));
+  const profiles = createMemoryProfileStore();
+  const clusters = createMemoryClusterStore();
+  const examples = createMemoryExampleStore();
+  const errors: unknown[] = [];
+  const deps = {
+    log,
+    profiles,
+    clusters,
+    examples,
+    embedder: createHashingEmbedder(64),
+    clock,
+    onError: (e: unknown) => errors.push(e),
+  };
+  const sessionTopics = [cfg.topics.recommend, cfg.topics.paraphrase, cfg.topics.selection];
+  return {
+    log,
+    deps,
+    profiles,
+    examples,
+    errors,
+    setClock: (ms: number) => {
+      now = ms;
+    },
+    append(events: readonly SessionEvent[]) {
+      for (const e of events) {
+        log.appendSync(topicForEvent(cfg.topics, e.type), [encodeJson(e.recommend_session_id, e)]);
+      }
+    },
+    appendRaw(topic: string, key: string | null, value: Buffer) {
+      log.appendSync(topic, [{ key, value }]);
+    },
+    start() {
+      return { join: startJoinProcessor(deps, cfg), profiles: startProfileProcessor(deps, cfg) };
+    },
+    /** Resolves once both groups have committed everything there is (or throws after `ms`). */
+    async quiet(ms = 20_000) {
+      const until = Date.now() + ms;
+      for (;;) {
+        if (errors.length > 0) throw errors[0];
+        const joinLag = log.lag(cfg.joinGroup, sessionTopics);
+        const profileLag = log.lag(cfg.profileGroup, [cfg.topics.trainingExamples]);
+        if (joinLag === 0 && profileLag === 0) return;
+        if (Date.now() > until)
+          throw new Error(`not quiet after ${ms} ms: join lag ${joinLag}, profile lag ${profileLag}`);
+        await new Promise((r) => setTimeout(r, 5));
+      }
+    },
+    /** Distinct H by event_id (id + revision), from the training-examples topic. */
+    examplesById() {
+      const m = new Map<string, unknown>();
+      for (const r of log.read(cfg.topics.trainingExamples)) {
+        const h = JSON.parse(r.value.toString()) as { event_id: string };
+        const prev = m.get(h.event_id);
+        if (prev !== undefined && JSON.stringify(prev) !== JSON.stringify(h)) {
+          throw new Error(
+            `two different H with id ${h.event_id}:\n${JSON.stringify(prev)}\n${JSON.stringify(h)}`,
+          );
+        }
+        m.set(h.event_id, h);
+      }
+      return m;
+    },
+    deadLetters() {
+      return log
+        .read(cfg.topics.deadLetter)
+        .map((r) => JSON.parse(r.value.toString()) as Record<string, unknown>);
+    },
+    profileSnapshot(): Map<string, UserProfile> {
+      return profiles.snapshot();
+    },
+  };
+}
+
+/** A profile without its log positions (which differ between runs that replayed). */
+export function comparableProfile(p: UserProfile) {
+  const { applied_offsets: _o, version: _v, ...rest } = p;
+  return rest;
+}
