@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import type { TrainingExample } from '../../../schemas/index.ts';
+import type { TrainingExample, UserProfile } from '../../../schemas/index.ts';
 import { hashEmbed } from '../../../streams/embeddings/hashing-embedder.ts';
 import { evolveProfile, type ProfileInput } from '../../../streams/reducers/evolve-profile.ts';
 import { SessionJoin } from '../../../streams/state/session-join.ts';
@@ -37,7 +37,7 @@ describe('evolveProfile', () => {
       ...example('s2', 'u1', 10, { option: ['email', 'strong'], c: 'reject' }),
       ...example('s3', 'u1', 20, { option: ['thesis', 'weak'], c: 'none' }),
     ];
-    let g = null;
+    let g: UserProfile | null = null;
     hs.forEach((h, i) => {
       g = evolveProfile(g, input(h, i));
     });
@@ -102,10 +102,10 @@ describe('evolveProfile', () => {
         fc.array(fc.record({ at: fc.nat(), back: fc.nat() }), { maxLength: 6 }),
         (picks, crashes) => {
           const log = picks.map((i, offset) => input(pool[i]!, offset));
-          let reference = null;
+          let reference: UserProfile | null = null;
           for (const x of log) reference = evolveProfile(reference, x);
           // Deliver with rewinds: after each crash, resume from an earlier committed offset.
-          let g = null;
+          let g: UserProfile | null = null;
           let pos = 0;
           const plan = [...crashes].sort((a, b) => a.at - b.at);
           while (pos < log.length) {
