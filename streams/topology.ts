@@ -1,7 +1,7 @@
 import { concatMap, map, type Subscription } from 'rxjs';
 import type { TopicNames, TrainingExample, UserProfile } from '../schemas/index.ts';
 import { DEFAULT_VOCABULARY, type OptionVocabulary } from '../schemas/index.ts';
-import { recluster } from './clustering/cluster-profiles.ts';
+import { type ReclusterInput, type ReclusterResult, recluster } from './clustering/cluster-profiles.ts';
 import {
   checkpointFromCommit,
   checkpointMetadata,
@@ -12,7 +12,7 @@ import {
   isDeadLetter,
 } from './codec/session-codec.ts';
 import type { Embedder } from './embeddings/embedder.ts';
-import type { CommittedOffset, Delivery, EventLog, LogRecord } from './log/event-log.ts';
+import type { CommittedOffset, Delivery, EventLog, LogConsumer, LogRecord } from './log/event-log.ts';
 import { type JoinBatch, joinBySession } from './operators/join-by-session.ts';
 import { evolveProfile, type ProfileInput } from './reducers/evolve-profile.ts';
 import type { DeadLetter, JoinCheckpoint, SessionRecord } from './state/session-join.ts';
@@ -27,6 +27,10 @@ export interface TopologyDeps {
   /** Processing-time clock for idle watermark ticks (the simulator passes its virtual clock). */
   readonly clock: () => number;
   readonly onError?: (err: unknown) => void;
+  /** Told about each failed I/O call that will be retried. */
+  readonly onRetry?: (what: string, err: unknown, attempt: number) => void;
+  /** Re-clustering implementation (default: in the calling thread). */
+  readonly reclusterer?: (input: ReclusterInput) => Promise<ReclusterResult>;
 }
 
 export interface TopologyConfig {
@@ -39,7 +43,11 @@ export interface TopologyConfig {
   readonly graceMs: number;
   readonly tombstoneMs?: number;
   readonly plausibleGapMs?: number;
-  /** When caught up, event time is assumed to have reached clock() − idleLagMs (producer clock skew). */
+  /**
+   * While a partition is caught up, its event time is taken to move on at the clock's pace from
+   * the newest event seen, after a pause of idleLagMs (for slow producers): sessions close even
+   * when traffic stops, and producers whose clocks are off still get their whole window.
+   */
   readonly idleLagMs: number;
   readonly maxEventBytes: number;
   readonly maxBatchSize: number;
@@ -81,18 +89,32 @@ class Killed extends Error {
   }
 }
 
-/** Wraps each I/O step so that nothing more reaches the outside once the processor is killed. */
-function killSwitch() {
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * Wraps each I/O step: a failed call is retried with capped exponential backoff (a broker or Redis
+ * restart stalls the processor instead of killing it), and once the processor is killed nothing
+ * more reaches the outside.
+ */
+function killSwitch(onRetry?: (what: string, err: unknown, attempt: number) => void) {
   let dead = false;
   return {
     kill: () => {
       dead = true;
     },
-    io: async <T>(f: () => Promise<T>): Promise<T> => {
-      if (dead) throw new Killed();
-      const r = await f();
-      if (dead) throw new Killed();
-      return r;
+    io: async <T>(f: () => Promise<T>, what = 'io', maxAttempts = Number.POSITIVE_INFINITY): Promise<T> => {
+      for (let attempt = 1; ; attempt++) {
+        if (dead) throw new Killed();
+        try {
+          const r = await f();
+          if (dead) throw new Killed();
+          return r;
+        } catch (err) {
+          if (err instanceof Killed || dead || attempt >= maxAttempts) throw err;
+          onRetry?.(what, err, attempt);
+          await sleep(Math.min(5000, 100 * 2 ** Math.min(attempt, 6)));
+        }
+      }
     },
     get dead() {
       return dead;
@@ -116,8 +138,40 @@ export function topicSpecs(cfg: TopologyConfig) {
   ];
 }
 
+/**
+ * Per partition, the newest event time seen and when (by the processor's clock): the basis of the
+ * idle watermark ticks.
+ */
+export class IdleTime {
+  private readonly last = new Map<number, { maxTs: number; wall: number }>();
+
+  seen(partition: number, ts: number, wall: number): void {
+    const cur = this.last.get(partition);
+    if (!cur) this.last.set(partition, { maxTs: ts, wall });
+    else {
+      if (ts > cur.maxTs) cur.maxTs = ts;
+      cur.wall = wall;
+    }
+  }
+
+  /** The event time a caught-up partition has reached, or null before any event. */
+  floor(partition: number, wallNow: number, lagMs: number): number | null {
+    const cur = this.last.get(partition);
+    return cur ? cur.maxTs + Math.max(0, wallNow - cur.wall - lagMs) : null;
+  }
+
+  forget(partition: number): void {
+    this.last.delete(partition);
+  }
+}
+
 /** Turns one consumer delivery into one join input; decode failures ride along in the token. */
-export function toJoinBatch(d: Delivery, cfg: TopologyConfig, clock: () => number): JoinBatch<Token> {
+export function toJoinBatch(
+  d: Delivery,
+  cfg: TopologyConfig,
+  clock: () => number,
+  idle: IdleTime = new IdleTime(),
+): JoinBatch<Token> {
   const ev = d.event;
   switch (ev.kind) {
     case 'assigned': {
@@ -134,16 +188,19 @@ export function toJoinBatch(d: Delivery, cfg: TopologyConfig, clock: () => numbe
       };
     }
     case 'revoked':
+      for (const p of ev.partitions) idle.forget(p.partition);
       return {
         revoked: [...new Set(ev.partitions.map((p) => p.partition))],
         token: { delivery: d, decodeDead: [] },
       };
     case 'idle': {
-      const now = clock() - cfg.idleLagMs;
-      return {
-        ticks: [...new Set(ev.partitions.map((p) => p.partition))].map((partition) => ({ partition, now })),
-        token: { delivery: d, decodeDead: [] },
-      };
+      const wall = clock();
+      const ticks: { partition: number; now: number }[] = [];
+      for (const partition of new Set(ev.partitions.map((p) => p.partition))) {
+        const now = idle.floor(partition, wall, cfg.idleLagMs);
+        if (now !== null) ticks.push({ partition, now });
+      }
+      return { ticks, token: { delivery: d, decodeDead: [] } };
     }
     case 'batch': {
       const records: SessionRecord[] = [];
@@ -153,6 +210,8 @@ export function toJoinBatch(d: Delivery, cfg: TopologyConfig, clock: () => numbe
         if (isDeadLetter(x)) dead.push(x);
         else records.push(x);
       }
+      const wall = clock();
+      for (const r of records) idle.seen(r.partition, Date.parse(r.event.ts), wall);
       return {
         records,
         skipped: dead.map((x) => ({ topic: x.topic, partition: x.partition, offset: x.offset })),
@@ -178,11 +237,12 @@ export function startJoinProcessor(deps: TopologyDeps, cfg: TopologyConfig): Run
     topics: [cfg.topics.recommend, cfg.topics.paraphrase, cfg.topics.selection],
     maxBatchSize: cfg.maxBatchSize,
   });
-  const ks = killSwitch();
+  const ks = killSwitch(deps.onRetry);
+  const idle = new IdleTime();
   let current: Promise<void> = Promise.resolve();
   const sub: Subscription = consumer.deliveries$
     .pipe(
-      map((d) => toJoinBatch(d, cfg, deps.clock)),
+      map((d) => toJoinBatch(d, cfg, deps.clock, idle)),
       joinBySession<Token>({
         inputTopics: [cfg.topics.recommend, cfg.topics.paraphrase, cfg.topics.selection],
         windowMs: cfg.windowMs,
@@ -194,28 +254,34 @@ export function startJoinProcessor(deps: TopologyDeps, cfg: TopologyConfig): Run
         const step = (async () => {
           const dead = [...(r.token?.decodeDead ?? []), ...r.deadLetters];
           if (r.examples.length > 0) {
-            await ks.io(() => deps.log.send(cfg.topics.trainingExamples, r.examples.map(encodeExample)));
+            await ks.io(
+              () => deps.log.send(cfg.topics.trainingExamples, r.examples.map(encodeExample)),
+              'send H',
+            );
           }
           if (dead.length > 0) {
-            await ks.io(() =>
-              deps.log.send(
-                cfg.topics.deadLetter,
-                dead.map((x) => encodeDeadLetter(x, originalKey(x))),
-              ),
+            await ks.io(
+              () =>
+                deps.log.send(
+                  cfg.topics.deadLetter,
+                  dead.map((x) => encodeDeadLetter(x, originalKey(x))),
+                ),
+              'send dead letters',
             );
           }
           if (r.checkpoints.length > 0) {
-            await ks.io(() =>
-              consumer.commit(
-                r.checkpoints.map(
-                  (cp): CommittedOffset => ({
-                    topic: cp.topic,
-                    partition: cp.partition,
-                    offset: cp.offset,
-                    metadata: checkpointMetadata(cp),
-                  }),
-                ),
+            await commitSafely(
+              ks,
+              consumer,
+              r.checkpoints.map(
+                (cp): CommittedOffset => ({
+                  topic: cp.topic,
+                  partition: cp.partition,
+                  offset: cp.offset,
+                  metadata: checkpointMetadata(cp),
+                }),
               ),
+              deps.onRetry,
             );
           }
           if (r.token?.delivery.event.kind === 'batch')
@@ -278,13 +344,19 @@ export function startProfileProcessor(
     topics: [cfg.topics.trainingExamples],
     maxBatchSize: cfg.maxBatchSize,
   });
-  const ks = killSwitch();
+  const ks = killSwitch(deps.onRetry);
   let sinceRecluster = 0;
   let latestTs: string | null = null;
-  const reclusterNow = async () => {
+  let reclustering: Promise<void> | null = null;
+  const runRecluster = deps.reclusterer ?? (async (input: ReclusterInput) => recluster(input));
+  const reclusterOnce = async () => {
+    sinceRecluster = 0;
     const all: UserProfile[] = [];
-    for await (const page of deps.profiles.scan()) all.push(...page);
-    const res = recluster({
+    await ks.io(async () => {
+      all.length = 0;
+      for await (const page of deps.profiles.scan()) all.push(...page);
+    }, 'scan profiles');
+    const res = await runRecluster({
       profiles: all,
       k: cfg.recluster.k,
       seed: cfg.recluster.seed,
@@ -293,10 +365,18 @@ export function startProfileProcessor(
       ts: latestTs ?? new Date(0).toISOString(),
       version: stats.reclusters + 1,
     });
-    await deps.clusters.replace(res.clusters, res.assignments);
+    await ks.io(() => deps.clusters.replace(res.clusters, res.assignments), 'write clusters');
     stats.reclusters += 1;
     stats.lastRecluster = { users: res.assignments.size, clusters: res.clusters.length, ts: latestTs ?? '' };
-    sinceRecluster = 0;
+  };
+  /** One re-clustering at a time; a request while one runs joins it. */
+  const reclusterNow = (): Promise<void> => {
+    if (!reclustering) {
+      reclustering = reclusterOnce().finally(() => {
+        reclustering = null;
+      });
+    }
+    return reclustering;
   };
   let current: Promise<void> = Promise.resolve();
   const sub = consumer.deliveries$
@@ -309,14 +389,17 @@ export function startProfileProcessor(
               if (latestTs === null || ts > latestTs) latestTs = ts;
             });
             const last = ev.records[ev.records.length - 1]!;
-            await ks.io(() =>
-              consumer.commit([
-                { topic: ev.topic, partition: ev.partition, offset: last.offset + 1, metadata: null },
-              ]),
+            await commitSafely(
+              ks,
+              consumer,
+              [{ topic: ev.topic, partition: ev.partition, offset: last.offset + 1, metadata: null }],
+              deps.onRetry,
             );
             sinceRecluster += ev.records.length;
-            if (cfg.recluster.everyUpdates > 0 && sinceRecluster >= cfg.recluster.everyUpdates)
-              await reclusterNow();
+            // In the background: profile updates keep flowing while users are re-clustered.
+            if (cfg.recluster.everyUpdates > 0 && sinceRecluster >= cfg.recluster.everyUpdates) {
+              reclusterNow().catch((err) => (err instanceof Killed ? undefined : deps.onError?.(err)));
+            }
           }
           d.ack();
         })();
@@ -339,12 +422,31 @@ export function startProfileProcessor(
   };
 }
 
+/**
+ * A commit that fails after a few tries is skipped, not fatal: the offsets are only a restart
+ * position, the next batch commits newer ones, and a failure here usually means a rebalance took
+ * the partition away (its new owner resumes from the last good commit, and sinks are idempotent).
+ */
+async function commitSafely(
+  ks: ReturnType<typeof killSwitch>,
+  consumer: LogConsumer,
+  offsets: readonly CommittedOffset[],
+  onRetry?: (what: string, err: unknown, attempt: number) => void,
+): Promise<void> {
+  try {
+    await ks.io(() => consumer.commit(offsets), 'commit', 3);
+  } catch (err) {
+    if (err instanceof Killed) throw err;
+    onRetry?.('commit (skipped)', err, 3);
+  }
+}
+
 async function applyExamples(
   deps: TopologyDeps,
   cfg: TopologyConfig,
   records: readonly LogRecord[],
   stats: ProfileStats,
-  io: <T>(f: () => Promise<T>) => Promise<T>,
+  io: <T>(f: () => Promise<T>, what?: string) => Promise<T>,
   seenTs: (ts: string) => void,
 ): Promise<void> {
   const examples: { h: TrainingExample; rec: LogRecord }[] = [];
@@ -363,10 +465,10 @@ async function applyExamples(
     );
   if (examples.length === 0) return;
   const texts = [...new Set(examples.flatMap(({ h }) => (h.context ? [h.context.text] : [])))];
-  const vectors = texts.length > 0 ? await io(() => deps.embedder.embed(texts)) : [];
+  const vectors = texts.length > 0 ? await io(() => deps.embedder.embed(texts), 'embed') : [];
   const byText = new Map(texts.map((t, i) => [t, vectors[i]!]));
   const users = [...new Set(examples.map(({ h }) => h.user_id))];
-  const loaded = await io(() => deps.profiles.getMany(users));
+  const loaded = await io(() => deps.profiles.getMany(users), 'read profiles');
   const current = new Map(users.map((u, i) => [u, loaded[i] ?? null]));
   const inputs: ProfileInput[] = examples.map(({ h, rec }) => {
     seenTs(h.ts);
@@ -378,9 +480,9 @@ async function applyExamples(
     };
   });
   const changed = foldProfiles(current, inputs);
-  if (changed.size > 0) await io(() => deps.profiles.putMany([...changed.values()]));
+  if (changed.size > 0) await io(() => deps.profiles.putMany([...changed.values()]), 'write profiles');
   const archive = deps.examples;
-  if (archive) await io(() => archive.upsertMany(examples.map(({ h }) => h)));
+  if (archive) await io(() => archive.upsertMany(examples.map(({ h }) => h)), 'archive H');
   stats.examples += examples.length;
   stats.profileWrites += changed.size;
 }

@@ -53,23 +53,26 @@ export interface ReclusterResult {
   readonly kmeans: KMeansResult | null;
 }
 
-/** Clusters users and derives J: size, centroid and option distribution of each cluster. */
-export function recluster(input: ReclusterInput): ReclusterResult {
-  const users = input.profiles.filter((p) => p.sessions > 0);
-  if (users.length === 0) return { clusters: [], assignments: new Map(), kmeans: null };
-  const dim = input.embeddingDim + allOptions(input.vocabulary).length;
+/** Packs the users' vectors into the row-major matrix k-means takes (only users with history). */
+export function userMatrix(
+  profiles: readonly UserProfile[],
+  o: UserVectorOptions,
+): { users: UserProfile[]; data: Float32Array; dim: number } {
+  const users = profiles.filter((p) => p.sessions > 0);
+  const dim = o.embeddingDim + allOptions(o.vocabulary).length;
   const data = new Float32Array(users.length * dim);
   users.forEach((p, i) => {
-    data.set(userVector(p, input), i * dim);
+    data.set(userVector(p, o), i * dim);
   });
-  const res = kmeans({
-    data,
-    n: users.length,
-    dim,
-    k: Math.min(input.k, users.length),
-    seed: input.seed,
-    initialCentroids: input.initialCentroids,
-  });
+  return { users, data, dim };
+}
+
+/** J from a k-means result: size, centroid and option distribution of each cluster. */
+export function clusterProfilesFrom(
+  users: readonly UserProfile[],
+  res: Pick<KMeansResult, 'k' | 'dim' | 'centroids' | 'assignments' | 'sizes'>,
+  stamp: { ts: string; version: number },
+): ReclusterResult {
   const assignments = new Map<string, number>();
   const dists: Record<string, number>[] = Array.from({ length: res.k }, () => ({}));
   users.forEach((p, i) => {
@@ -88,13 +91,28 @@ export function recluster(input: ReclusterInput): ReclusterResult {
     }
     return {
       cluster_id: ci,
-      version: input.version,
-      ts: input.ts,
+      version: stamp.version,
+      ts: stamp.ts,
       size: res.sizes[ci]!,
-      centroid: Array.from(res.centroids.subarray(ci * dim, ci * dim + dim)),
+      centroid: Array.from(res.centroids.subarray(ci * res.dim, ci * res.dim + res.dim)),
       option_distribution: dist,
       top_option: top,
     };
   });
-  return { clusters, assignments, kmeans: res };
+  return { clusters, assignments, kmeans: null };
+}
+
+/** Clusters users and derives J, all in the calling thread (small populations, tests). */
+export function recluster(input: ReclusterInput): ReclusterResult {
+  const { users, data, dim } = userMatrix(input.profiles, input);
+  if (users.length === 0) return { clusters: [], assignments: new Map(), kmeans: null };
+  const res = kmeans({
+    data,
+    n: users.length,
+    dim,
+    k: Math.min(input.k, users.length),
+    seed: input.seed,
+    initialCentroids: input.initialCentroids,
+  });
+  return { ...clusterProfilesFrom(users, res, input), kmeans: res };
 }

@@ -27,12 +27,28 @@ export interface ExampleStore {
   count(): Promise<number>;
 }
 
+/** The partition a profile write is guarded by (the one it was last folded from) and its offset. */
+export function profileGuard(p: UserProfile): [string, number] {
+  let best: [string, number] = ['-', -1];
+  for (const [part, off] of Object.entries(p.applied_offsets)) if (off > best[1]) best = [part, off];
+  return best;
+}
+
+/**
+ * The in-memory twin of the Redis profile store, with the same stale-write guard: a profile is
+ * written only if its guard offset is newer than the stored one for that partition.
+ */
 export function createMemoryProfileStore(): ProfileStore & { snapshot(): Map<string, UserProfile> } {
   const m = new Map<string, UserProfile>();
   return {
     getMany: async (ids) => ids.map((id) => m.get(id) ?? null),
     putMany: async (ps) => {
-      for (const p of ps) m.set(p.user_id, p);
+      for (const p of ps) {
+        const [part, off] = profileGuard(p);
+        const cur = m.get(p.user_id)?.applied_offsets[part];
+        if (cur !== undefined && cur >= off) continue;
+        m.set(p.user_id, p);
+      }
     },
     async *scan(pageSize = 1000) {
       const all = [...m.values()];
