@@ -42,6 +42,8 @@ export const streamEnvSchema = z.object({
   RECLUSTER_INTERVAL_MS: int(60_000),
   EMBEDDING_DIM: int(384, 8),
   HEALTH_PORT: int(9464),
+  KAFKA_SESSION_TIMEOUT_MS: int(10_000, 6_000),
+  IDLE_INTERVAL_MS: int(1_000, 10),
   ROLE: z.enum(['all', 'join', 'profiles']).default('all'),
 });
 

@@ -12,7 +12,6 @@ import { createKafkaLog } from './log/kafka-log.ts';
 import { createRedisClusterStore, createRedisProfileStore } from './stores/redis-stores.ts';
 import {
   type JoinStats,
-  type ProfileStats,
   type Running,
   startJoinProcessor,
   startProfileProcessor,
@@ -44,7 +43,12 @@ try {
 }
 const { env, topology: cfg } = config;
 
-const kafka = createKafkaLog({ brokers: env.KAFKA_BROKERS, clientId: `sentencify-stream-${process.pid}` });
+const kafka = createKafkaLog({
+  brokers: env.KAFKA_BROKERS,
+  clientId: `sentencify-stream-${process.pid}`,
+  sessionTimeoutMs: env.KAFKA_SESSION_TIMEOUT_MS,
+  idleIntervalMs: env.IDLE_INTERVAL_MS,
+});
 const redis = new Redis(env.REDIS_URL, {
   maxRetriesPerRequest: 2,
   enableOfflineQueue: true,

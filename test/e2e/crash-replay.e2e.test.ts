@@ -1,34 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { syntheticTraffic } from '../../simulator/synthetic-sessions.ts';
 import { mulberry32 } from '../../streams/clustering/kmeans.ts';
-import { comparableProfile, embeddedWheel } from '../helpers/embedded-wheel.ts';
+import { embeddedWheel, expectProfileClose } from '../helpers/embedded-wheel.ts';
 
 const START = Date.parse('2026-01-01T00:00:00Z');
-
-function expectProfilesClose(
-  actual: ReturnType<typeof comparableProfile>,
-  expected: ReturnType<typeof comparableProfile>,
-) {
-  // Running means may be summed in another order after a replay: compare vectors to 1e-9.
-  const strip = (p: ReturnType<typeof comparableProfile>) => ({
-    ...p,
-    embedding: p.embedding ? { n: p.embedding.n } : null,
-    option_embeddings: Object.fromEntries(
-      Object.entries(p.option_embeddings).map(([k, v]) => [k, { n: v.n }]),
-    ),
-  });
-  expect(strip(actual)).toEqual(strip(expected));
-  const vecs = (p: ReturnType<typeof comparableProfile>) => [
-    p.embedding?.vector ?? [],
-    ...Object.keys(p.option_embeddings)
-      .sort()
-      .map((k) => p.option_embeddings[k]!.vector),
-  ];
-  const a = vecs(actual).flat();
-  const e = vecs(expected).flat();
-  expect(a.length).toBe(e.length);
-  for (let i = 0; i < a.length; i++) expect(Math.abs(a[i]! - e[i]!)).toBeLessThan(1e-9);
-}
 
 async function uninterrupted(events: Parameters<Awaited<ReturnType<typeof embeddedWheel>>['append']>[0]) {
   const w = await embeddedWheel();
@@ -95,8 +70,7 @@ describe('crash and replay on the embedded log', () => {
 
       const gotG = w.profileSnapshot();
       expect([...gotG.keys()].sort()).toEqual([...refG.keys()].sort());
-      for (const [user, g] of refG)
-        expectProfilesClose(comparableProfile(gotG.get(user)!), comparableProfile(g));
+      for (const [user, g] of refG) expectProfileClose(gotG.get(user)!, g);
       expect(w.errors).toEqual([]);
     });
   }

@@ -1,3 +1,4 @@
+import { expect } from 'vitest';
 import { DEFAULT_TOPICS, type SessionEvent, topicForEvent, type UserProfile } from '../../schemas/index.ts';
 import { encodeJson } from '../../streams/codec/session-codec.ts';
 import { createHashingEmbedder } from '../../streams/embeddings/hashing-embedder.ts';
@@ -116,4 +117,29 @@ export async function embeddedWheel(cfg: TopologyConfig = TEST_CFG) {
 export function comparableProfile(p: UserProfile) {
   const { applied_offsets: _o, version: _v, ...rest } = p;
   return rest;
+}
+
+/** Profiles equal but for log positions; running-mean vectors to 1e-9 (summation order may differ). */
+export function expectProfileClose(actual: UserProfile, expected: UserProfile) {
+  const a = comparableProfile(actual);
+  const e = comparableProfile(expected);
+  const strip = (p: typeof a) => ({
+    ...p,
+    embedding: p.embedding ? { n: p.embedding.n } : null,
+    option_embeddings: Object.fromEntries(
+      Object.entries(p.option_embeddings).map(([k, v]) => [k, { n: v.n }]),
+    ),
+  });
+  expect(strip(a)).toEqual(strip(e));
+  const vecs = (p: typeof a) =>
+    [
+      p.embedding?.vector ?? [],
+      ...Object.keys(p.option_embeddings)
+        .sort()
+        .map((k) => p.option_embeddings[k]!.vector),
+    ].flat();
+  const va = vecs(a);
+  const ve = vecs(e);
+  expect(va.length).toBe(ve.length);
+  for (let i = 0; i < va.length; i++) expect(Math.abs(va[i]! - ve[i]!)).toBeLessThan(1e-9);
 }

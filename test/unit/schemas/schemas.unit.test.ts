@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Ajv } from 'ajv';
@@ -47,6 +47,7 @@ describe('schemas', () => {
     const a = JSON.parse(readFileSync(join(out, 'a-recommend.schema.json'), 'utf8'));
     const validateA = ajv.compile(a);
     expect(validateA({ ...load('a-recommend.json'), options: [] })).toBe(false);
+    rmSync(out, { recursive: true, force: true });
   });
 
   it('every event carries the envelope, and A/B/C the session id', () => {

@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
@@ -134,5 +134,6 @@ describe('parseCorporateText', () => {
     writeFileSync(path, `${JSON.stringify(good())}\n${JSON.stringify(good({ user_id: 'u2' }))}\n`);
     const res = await loadCorporateFile(path);
     expect(res.report).toMatchObject({ source: path, format: 'jsonl', accepted: 2, users: 2 });
+    rmSync(dir, { recursive: true, force: true });
   });
 });

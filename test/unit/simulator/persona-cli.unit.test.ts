@@ -1,7 +1,7 @@
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { runCli } from '../../../simulator/personas/cli.ts';
 import { loadPersonas } from '../../../simulator/personas/schema.ts';
 
@@ -13,6 +13,7 @@ function capture() {
 
 describe('persona CLI', () => {
   const dir = mkdtempSync(join(tmpdir(), 'persona-cli-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
   it('generates D with its ground truth, then mines personas and scores them', async () => {
     const data = join(dir, 'd.jsonl');

@@ -1,10 +1,11 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { loadPersonas, PersonasFileError, parsePersonas } from '../../../simulator/personas/schema.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'personas-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
 const write = (name: string, content: string) => {
   const path = join(dir, name);
   writeFileSync(path, content);

@@ -1,0 +1,152 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Redis } from 'ioredis';
+import { Kafka, logLevel } from 'kafkajs';
+import type { TestProject } from 'vitest/node';
+
+export interface Services {
+  readonly ok: boolean;
+  readonly kafkaBrokers: string;
+  readonly redisUrl: string;
+  readonly source: string;
+  readonly reason?: string;
+}
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    services: Services;
+  }
+}
+
+const ROOT = join(import.meta.dirname, '../..');
+
+function servicesFile(): Record<string, string> {
+  const f = join(ROOT, '.services.env');
+  if (!existsSync(f)) return {};
+  const out: Record<string, string> = {};
+  for (const line of readFileSync(f, 'utf8').split('\n')) {
+    const m = /^\s*([A-Z0-9_]+)=(.*)$/.exec(line);
+    if (m) out[m[1]!] = m[2]!.trim();
+  }
+  return out;
+}
+
+async function reachable(kafkaBrokers: string, redisUrl: string): Promise<string | null> {
+  const redis = new Redis(redisUrl, {
+    lazyConnect: true,
+    maxRetriesPerRequest: 0,
+    retryStrategy: () => null,
+  });
+  try {
+    await redis.connect();
+    await redis.ping();
+  } catch (err) {
+    return `Redis at ${redisUrl} did not answer: ${(err as Error).message}`;
+  } finally {
+    redis.disconnect();
+  }
+  const admin = new Kafka({
+    brokers: kafkaBrokers.split(','),
+    logLevel: logLevel.NOTHING,
+    retry: { retries: 2 },
+  }).admin();
+  try {
+    await admin.connect();
+    await admin.listTopics();
+  } catch (err) {
+    return `Kafka at ${kafkaBrokers} did not answer: ${(err as Error).message}`;
+  } finally {
+    await admin.disconnect().catch(() => {});
+  }
+  return null;
+}
+
+/** Testcontainers, where a Docker engine is there (a developer laptop). */
+async function containers(): Promise<{ services: Services; stop: () => Promise<void> } | null> {
+  let tc: typeof import('testcontainers');
+  try {
+    tc = await import('testcontainers');
+    await tc.getContainerRuntimeClient();
+  } catch {
+    return null;
+  }
+  const redis = await new tc.GenericContainer('redis:7-alpine').withExposedPorts(6379).start();
+  const kafka = await new tc.GenericContainer('apache/kafka:3.9.1')
+    .withExposedPorts({ container: 19092, host: 19092 })
+    .withEnvironment({
+      KAFKA_NODE_ID: '1',
+      KAFKA_PROCESS_ROLES: 'broker,controller',
+      KAFKA_LISTENERS: 'PLAINTEXT://:19092,CONTROLLER://:9093',
+      KAFKA_ADVERTISED_LISTENERS: 'PLAINTEXT://127.0.0.1:19092',
+      KAFKA_CONTROLLER_LISTENER_NAMES: 'CONTROLLER',
+      KAFKA_LISTENER_SECURITY_PROTOCOL_MAP: 'CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT',
+      KAFKA_CONTROLLER_QUORUM_VOTERS: '1@localhost:9093',
+      KAFKA_OFFSETS_TOPIC_REPLICATION_FACTOR: '1',
+      KAFKA_TRANSACTION_STATE_LOG_REPLICATION_FACTOR: '1',
+      KAFKA_TRANSACTION_STATE_LOG_MIN_ISR: '1',
+      KAFKA_GROUP_INITIAL_REBALANCE_DELAY_MS: '0',
+    })
+    .withWaitStrategy(tc.Wait.forLogMessage(/Kafka Server started/))
+    .start();
+  return {
+    services: {
+      ok: true,
+      kafkaBrokers: '127.0.0.1:19092',
+      redisUrl: `redis://${redis.getHost()}:${redis.getMappedPort(6379)}`,
+      source: 'testcontainers',
+    },
+    stop: async () => {
+      await Promise.allSettled([redis.stop(), kafka.stop()]);
+    },
+  };
+}
+
+/**
+ * One set of services per run (CONVENTIONS #13): the environment's KAFKA_BROKERS/REDIS_URL,
+ * else .services.env from `npm run services:up`, else Testcontainers where Docker runs. With none,
+ * the integration tier skips with the reason, except under CI=true, where that is a failure.
+ */
+export default async function setup(project: TestProject) {
+  const file = servicesFile();
+  const kafkaBrokers = process.env.KAFKA_BROKERS ?? file.KAFKA_BROKERS;
+  const redisUrl = process.env.REDIS_URL ?? file.REDIS_URL;
+  let services: Services;
+  let stop = async () => {};
+  if (kafkaBrokers && redisUrl) {
+    const problem = await reachable(kafkaBrokers, redisUrl);
+    services = problem
+      ? { ok: false, kafkaBrokers, redisUrl, source: 'env', reason: problem }
+      : {
+          ok: true,
+          kafkaBrokers,
+          redisUrl,
+          source: process.env.KAFKA_BROKERS ? 'environment' : '.services.env',
+        };
+  } else {
+    const c = await containers();
+    if (c) {
+      services = c.services;
+      stop = c.stop;
+    } else {
+      services = {
+        ok: false,
+        kafkaBrokers: '',
+        redisUrl: '',
+        source: 'none',
+        reason:
+          'no KAFKA_BROKERS/REDIS_URL, no .services.env (run `npm run services:up`) and no Docker engine',
+      };
+    }
+  }
+  if (!services.ok) {
+    const msg = `integration services unavailable: ${services.reason}`;
+    if (process.env.CI === 'true') throw new Error(`${msg} (CI=true: a missing service is a failure)`);
+    console.warn(`\n⚠ ${msg}; the integration tier is SKIPPED, not passed.\n`);
+  } else {
+    console.log(
+      `integration services (${services.source}): kafka ${services.kafkaBrokers}, redis ${services.redisUrl}`,
+    );
+  }
+  project.provide('services', services);
+  return stop;
+}
