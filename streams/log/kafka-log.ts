@@ -7,6 +7,7 @@ import {
   type Producer,
 } from 'kafkajs';
 import { Observable } from 'rxjs';
+import { CoPartitionedAssigner } from './co-partitioned-assigner.ts';
 import type {
   CommittedOffset,
   ConsumerOptions,
@@ -144,6 +145,7 @@ export function createKafkaLog(opts: KafkaLogOptions): EventLog & {
             heartbeatInterval: 1000,
             rebalanceTimeout: 30_000,
             maxBytesPerPartition: 1024 * 1024,
+            partitionAssigners: [CoPartitionedAssigner],
           });
           consumer = c;
           let stopped = false;

@@ -178,6 +178,8 @@ export function flushEvents(partitions: number, user = 'flush-user'): SessionEve
 export interface Outcome {
   readonly examples: Map<string, unknown>;
   readonly profiles: Map<string, UserProfile>;
+  /** Dead-letter codes, sorted. */
+  readonly deadLetterCodes: string[];
 }
 
 /** What the embedded wheel makes of the same records: the expected result. */
@@ -203,7 +205,11 @@ export async function reference(input: readonly SessionEvent[] | readonly RawRec
   await p.profiles.stop();
   const examples = new Map([...w.examplesById()].filter(([id]) => !id.startsWith('h:flush-')));
   const profiles = new Map([...w.profileSnapshot()].filter(([u]) => u !== 'flush-user'));
-  return { examples, profiles };
+  const deadLetterCodes = w
+    .deadLetters()
+    .map((d) => String(d.code))
+    .sort();
+  return { examples, profiles, deadLetterCodes };
 }
 
 /** Distinct H by event_id on a topic, failing if two records share an id but differ. */
@@ -288,7 +294,9 @@ export async function expectSameOutcome(
   // The reference ran on the default topic names; only the namespace differs.
   const ns = topics.recommend.slice(0, -'.a'.length);
   const renamed = (h: unknown) =>
-    JSON.parse(JSON.stringify(h).replaceAll(`"topic":"${ns}.`, `"topic":"${TEST_CFG.topics.recommend.slice(0, -1)}`));
+    JSON.parse(
+      JSON.stringify(h).replaceAll(`"topic":"${ns}.`, `"topic":"${TEST_CFG.topics.recommend.slice(0, -1)}`),
+    );
   for (const [id, h] of ref.examples) expect(renamed(got.get(id)), id).toEqual(h);
   const profiles = await readProfiles(svc, prefix);
   expect([...profiles.keys()].sort()).toEqual([...ref.profiles.keys()].sort());
