@@ -1,0 +1,93 @@
+/** Written into A as `model_version`: a logged A is re-scored with the config of its version. */
+export const SCORER_VERSION = 'scorer-v1';
+
+/**
+ * Everything the scorer's numbers depend on besides its inputs. α, β and ε are logged in every A;
+ * the rest is fixed per `SCORER_VERSION`, so changing a default means a new version.
+ */
+export interface ScoringConfig {
+  /** Weight of P_doc. */
+  readonly alpha: number;
+  /** Weight of P_user' (the user/cluster blend). P_vec gets 1 − α − β. */
+  readonly beta: number;
+  /** k in the user's share w = n / (n + k) of P_user' (n = the user's sessions with an option). */
+  readonly shrinkageK: number;
+  /**
+   * Dirichlet pseudo-count mass, spread evenly over the options, added to every count-based
+   * distribution: P(o) = (c_o + λ/|O|) / (Σc + λ). It is a total, not per option, so a vocabulary
+   * twice the size is not smoothed twice as hard.
+   */
+  readonly smoothing: number;
+  /** Probability of promoting a non-greedy option to rank 1. */
+  readonly epsilon: number;
+  /** Softmax temperature over cosine similarities to the user's per-option embeddings. */
+  readonly temperature: number;
+  /** Share of the similarity part in P_user; the rest is the user's smoothed option counts. */
+  readonly userSimilarityWeight: number;
+  /** Mass the declared doc field puts on its category (spread over intensities); rest uniform. */
+  readonly docFieldShare: number;
+  /** k in the same-document history's share H / (H + k) of P_doc against the doc field. */
+  readonly docHistoryK: number;
+  /** Weight of a session whose option was used but whose candidates were not kept (accepted = 1). */
+  readonly rejectedWeight: number;
+}
+
+/**
+ * Defaults of `scorer-v1`. α = 0.2 and β = 0.4 leave P_vec 0.4: past contexts are the broadest
+ * evidence, the user's own history the sharpest. k = 5: after 5 sessions with an option the user
+ * and their cluster weigh the same; after 20 the user has 80 %.
+ */
+export const DEFAULT_SCORING_CONFIG: ScoringConfig = Object.freeze({
+  alpha: 0.2,
+  beta: 0.4,
+  shrinkageK: 5,
+  smoothing: 1,
+  epsilon: 0.05,
+  temperature: 0.1,
+  userSimilarityWeight: 0.5,
+  docFieldShare: 0.6,
+  docHistoryK: 2,
+  rejectedWeight: 0.5,
+});
+
+/** Bad scoring input or config: the caller must fix it, a retry cannot help (→ HTTP 400). */
+export class ScoringError extends Error {
+  readonly code: 'scoring_config_invalid' | 'scoring_input_invalid';
+  readonly retriable = false;
+
+  constructor(code: ScoringError['code'], message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'ScoringError';
+    this.code = code;
+  }
+}
+
+/** Tolerance for α + β ≤ 1 so that, say, 0.7 + 0.3 computed in floating point still passes. */
+const SUM_TOLERANCE = 1e-12;
+
+/**
+ * Throws a `ScoringError` naming the first invalid field: α, β ≥ 0 and α + β ≤ 1, ε and the shares
+ * in [0, 1], k's and λ ≥ 0, temperature > 0.
+ *
+ * @example
+ * validateScoringConfig({ ...DEFAULT_SCORING_CONFIG, alpha: 0.7, beta: 0.5 }); // throws: α + β > 1
+ */
+export function validateScoringConfig(c: ScoringConfig): void {
+  const fail = (m: string): never => {
+    throw new ScoringError('scoring_config_invalid', m);
+  };
+  const finite = (name: keyof ScoringConfig) => {
+    if (typeof c[name] !== 'number' || !Number.isFinite(c[name])) fail(`${name} must be a finite number`);
+  };
+  for (const k of Object.keys(DEFAULT_SCORING_CONFIG) as (keyof ScoringConfig)[]) finite(k);
+  if (c.alpha < 0) fail(`alpha must be >= 0, got ${c.alpha}`);
+  if (c.beta < 0) fail(`beta must be >= 0, got ${c.beta}`);
+  if (c.alpha + c.beta > 1 + SUM_TOLERANCE) fail(`alpha + beta must be <= 1, got ${c.alpha} + ${c.beta}`);
+  for (const k of ['epsilon', 'userSimilarityWeight', 'docFieldShare', 'rejectedWeight'] as const) {
+    if (c[k] < 0 || c[k] > 1) fail(`${k} must be in [0, 1], got ${c[k]}`);
+  }
+  for (const k of ['shrinkageK', 'smoothing', 'docHistoryK'] as const) {
+    if (c[k] < 0) fail(`${k} must be >= 0, got ${c[k]}`);
+  }
+  if (c.temperature <= 0) fail(`temperature must be > 0, got ${c.temperature}`);
+}

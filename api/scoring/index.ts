@@ -1,0 +1,24 @@
+export {
+  type DocEvidenceInput,
+  indexOptions,
+  type ScoringNeighbour,
+  userShare,
+} from './components.ts';
+export {
+  DEFAULT_SCORING_CONFIG,
+  SCORER_VERSION,
+  type ScoringConfig,
+  ScoringError,
+  validateScoringConfig,
+} from './config.ts';
+export { explorationDraw, explore } from './exploration.ts';
+export { pickCluster } from './pick-cluster.ts';
+export { type ComponentName, optionLabel } from './reason.ts';
+export { type CapturedInputs, type RescoreReport, rescore } from './rescore.ts';
+export {
+  type OptionExplain,
+  type ScoreExplain,
+  type ScoreResult,
+  type ScoringInputs,
+  scoreOptions,
+} from './score-options.ts';
