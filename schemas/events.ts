@@ -45,6 +45,26 @@ export const recommendEventSchema = z.object({
   explored: z.boolean().default(false),
   model_version: z.string().min(1).max(80),
   profile_version: z.number().int().min(0).nullable().default(null),
+  /**
+   * What the scorer read besides the profile: the neighbours from the vector index, the document's
+   * history and the cluster. With the profile at `profile_version`, the A can be re-scored exactly.
+   */
+  inputs: z
+    .object({
+      neighbours: z
+        .array(
+          z.object({
+            id: z.string(),
+            score: z.number(),
+            option_key: z.string().nullable(),
+            language: z.string(),
+          }),
+        )
+        .max(200),
+      doc_history: z.record(z.string(), z.number().int().min(0)),
+      cluster_id: z.number().int().min(0).nullable(),
+    })
+    .optional(),
 });
 export type RecommendEvent = z.infer<typeof recommendEventSchema>;
 

@@ -17,12 +17,16 @@ import { type JoinBatch, joinBySession } from './operators/join-by-session.ts';
 import { evolveProfile, type ProfileInput } from './reducers/evolve-profile.ts';
 import type { DeadLetter, JoinCheckpoint, SessionRecord } from './state/session-join.ts';
 import type { ClusterStore, ExampleStore, ProfileStore } from './stores/profile-store.ts';
+import { contextPointsFromExamples } from './vector/context-points.ts';
+import type { VectorIndex } from './vector/vector-index.ts';
 
 export interface TopologyDeps {
   readonly log: EventLog;
   readonly profiles: ProfileStore;
   readonly clusters: ClusterStore;
   readonly examples?: ExampleStore;
+  /** Nearest-past-contexts index fed from high-consistency H (P_vec reads it). */
+  readonly index?: VectorIndex;
   readonly embedder: Embedder;
   /** Processing-time clock for idle watermark ticks (the simulator passes its virtual clock). */
   readonly clock: () => number;
@@ -483,6 +487,15 @@ async function applyExamples(
   if (changed.size > 0) await io(() => deps.profiles.putMany([...changed.values()]), 'write profiles');
   const archive = deps.examples;
   if (archive) await io(() => archive.upsertMany(examples.map(({ h }) => h)), 'archive H');
+  const index = deps.index;
+  if (index) {
+    const { upserts, deletes } = contextPointsFromExamples(
+      examples.map(({ h }) => h),
+      (h) => (h.context ? byText.get(h.context.text) : null),
+    );
+    if (deletes.length > 0) await io(() => index.delete(deletes), 'index delete');
+    if (upserts.length > 0) await io(() => index.upsert(upserts), 'index upsert');
+  }
   stats.examples += examples.length;
   stats.profileWrites += changed.size;
 }

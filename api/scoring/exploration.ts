@@ -1,3 +1,5 @@
+import { uniformHash } from '../../common/hash.ts';
+
 /**
  * The exploration draw of a session: a uniform number in [0, 1) derived from the recommend session
  * id by hashing. The API uses it so that the draw is random across sessions (ids are random) yet
@@ -7,19 +9,7 @@
  * explorationDraw('rs-2f6c1d9e'); // always the same number in [0, 1) for this id
  */
 export function explorationDraw(sessionId: string, salt = ''): number {
-  const s = `${salt}\u0000${sessionId}`;
-  // FNV-1a over UTF-16 code units, then murmur3's fmix32 so nearby ids land far apart.
-  let h = 0x811c9dc5;
-  for (let i = 0; i < s.length; i++) {
-    h ^= s.charCodeAt(i);
-    h = Math.imul(h, 0x01000193);
-  }
-  h ^= h >>> 16;
-  h = Math.imul(h, 0x85ebca6b);
-  h ^= h >>> 13;
-  h = Math.imul(h, 0xc2b2ae35);
-  h ^= h >>> 16;
-  return (h >>> 0) / 4294967296;
+  return uniformHash(sessionId, salt);
 }
 
 export interface ExplorationOutcome {

@@ -1,0 +1,28 @@
+/** Errors that cross the API boundary carry a code, whether a retry can help, and their cause. */
+export class ApiError extends Error {
+  readonly code: string;
+  readonly status: 400 | 404 | 409 | 413 | 415 | 422 | 429 | 500 | 502 | 503 | 504;
+  readonly retriable: boolean;
+  readonly details?: unknown;
+
+  constructor(
+    code: string,
+    message: string,
+    opts: { status: ApiError['status']; retriable?: boolean; cause?: unknown; details?: unknown },
+  ) {
+    super(message, { cause: opts.cause });
+    this.name = 'ApiError';
+    this.code = code;
+    this.status = opts.status;
+    this.retriable = opts.retriable ?? false;
+    this.details = opts.details;
+  }
+}
+
+/** A dependency (LLM endpoint, store) failed; the request may succeed later. */
+export class UpstreamError extends ApiError {
+  constructor(code: string, message: string, cause?: unknown, status: 502 | 503 | 504 = 502) {
+    super(code, message, { status, retriable: true, cause });
+    this.name = 'UpstreamError';
+  }
+}

@@ -1,0 +1,107 @@
+import OpenAI from 'openai';
+import { UpstreamError } from '../errors.ts';
+import type { ParaphraseInput, ParaphraseOutput, Paraphraser } from './paraphraser.ts';
+
+export interface OpenAiParaphraserOptions {
+  /** Any OpenAI-compatible base URL (OpenAI, LM Studio, vLLM, …), e.g. http://127.0.0.1:1234/v1. */
+  readonly baseURL?: string;
+  readonly apiKey: string;
+  readonly model: string;
+  /** Shown as `provider` in B events and metrics (default: "openai" or the base URL's host). */
+  readonly provider?: string;
+  readonly timeoutMs?: number;
+  readonly maxRetries?: number;
+}
+
+function prompt(input: ParaphraseInput, n: number): string {
+  const r = input.request;
+  const want =
+    'category' in r
+      ? `in the register of "${r.category}" writing, with ${r.intensity} intensity of change`
+      : `following this request: "${r.style_request}"`;
+  return [
+    `Rewrite the sentence below ${want}.`,
+    `Keep its language (${input.language}) and meaning.`,
+    `Answer with a JSON array of exactly ${n} distinct rewrites and nothing else.`,
+    '',
+    input.text,
+  ].join('\n');
+}
+
+/** Pulls the candidates out of a reply: a JSON array, else one candidate per non-empty line. */
+export function parseCandidates(content: string, n: number): string[] {
+  const trimmed = content.trim().replace(/^```(?:json)?\s*|\s*```$/g, '');
+  try {
+    const arr = JSON.parse(trimmed) as unknown;
+    if (Array.isArray(arr)) {
+      const out = arr
+        .filter((x): x is string => typeof x === 'string' && x.trim().length > 0)
+        .map((x) => x.trim());
+      if (out.length > 0) return out.slice(0, n);
+    }
+  } catch {
+    // not JSON: fall through to lines
+  }
+  return trimmed
+    .split('\n')
+    .map((l) => l.replace(/^\s*(?:[-*]|\d+[.)])\s*/, '').trim())
+    .filter((l) => l.length > 0)
+    .slice(0, n);
+}
+
+/**
+ * The LLM port over the `openai` package: timeout and retries by the client, token accounting
+ * from the response's usage.
+ */
+export function createOpenAiParaphraser(o: OpenAiParaphraserOptions): Paraphraser {
+  const client = new OpenAI({
+    apiKey: o.apiKey,
+    baseURL: o.baseURL,
+    timeout: o.timeoutMs ?? 15_000,
+    maxRetries: o.maxRetries ?? 2,
+  });
+  const provider = o.provider ?? (o.baseURL ? new URL(o.baseURL).host : 'openai');
+  return {
+    provider,
+    model: o.model,
+    async paraphrase(input: ParaphraseInput): Promise<ParaphraseOutput> {
+      const n = input.n ?? 3;
+      const t0 = performance.now();
+      let res: OpenAI.Chat.Completions.ChatCompletion;
+      try {
+        res = await client.chat.completions.create({
+          model: o.model,
+          temperature: 0.7,
+          messages: [
+            { role: 'system', content: 'You rewrite sentences for a writing assistant.' },
+            { role: 'user', content: prompt(input, n) },
+          ],
+        });
+      } catch (err) {
+        const timeout = err instanceof OpenAI.APIConnectionTimeoutError;
+        throw new UpstreamError(
+          timeout ? 'llm_timeout' : 'llm_failed',
+          `the LLM endpoint (${provider}, ${o.model}) failed: ${(err as Error).message}`,
+          err,
+          timeout ? 504 : 502,
+        );
+      }
+      const content = res.choices[0]?.message?.content ?? '';
+      const candidates = parseCandidates(content, n);
+      if (candidates.length === 0) {
+        throw new UpstreamError(
+          'llm_empty',
+          `the LLM endpoint (${provider}, ${o.model}) returned no candidates`,
+        );
+      }
+      return {
+        candidates,
+        provider,
+        model: res.model || o.model,
+        promptTokens: res.usage?.prompt_tokens ?? 0,
+        completionTokens: res.usage?.completion_tokens ?? 0,
+        latencyMs: performance.now() - t0,
+      };
+    },
+  };
+}
