@@ -74,7 +74,7 @@ export class MetricsRegistry {
       }
       for (const [k, h] of f.hist!) {
         const sep = k ? `${k},` : '';
-        f.bounds!.forEach((b, i) => out.push(`${name}_bucket{${sep}le="${b}"} ${h.buckets[i]}`));
+        for (const [i, b] of f.bounds!.entries()) out.push(`${name}_bucket{${sep}le="${b}"} ${h.buckets[i]}`);
         out.push(`${name}_bucket{${sep}le="+Inf"} ${h.count}`);
         out.push(`${name}_sum${k ? `{${k}}` : ''} ${h.sum}`, `${name}_count${k ? `{${k}}` : ''} ${h.count}`);
       }

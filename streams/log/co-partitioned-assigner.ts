@@ -20,7 +20,7 @@ export const CoPartitionedAssigner: PartitionAssigner = ({ cluster }) => ({
       for (const id of ids) numbers.add(id);
     }
     const owner = new Map<number, string>();
-    [...numbers].sort((a, b) => a - b).forEach((p, i) => owner.set(p, sorted[i % sorted.length]!));
+    for (const [i, p] of [...numbers].sort((a, b) => a - b).entries()) owner.set(p, sorted[i % sorted.length]!);
     return sorted.map((memberId) => {
       const assignment: Record<string, number[]> = {};
       for (const [topic, ids] of partitionsOf) {
