@@ -1,34 +1,31 @@
 /**
- * `npm start`: the whole wheel in one process on embedded defaults — the event log, the session
- * join, the profile fold and re-clustering — driven by synthetic session traffic. Composition root.
+ * `npm start`: the whole wheel in one process on embedded defaults. It serves the API, runs the
+ * stream topology and the clustering behind it, drives it with bots playing the mined personas,
+ * prints the personalisation evaluation, and keeps serving. Composition root.
  */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { parseArgs } from 'node:util';
-import { DEFAULT_TOPICS, topicForEvent } from './schemas/index.ts';
-import { syntheticTraffic } from './simulator/synthetic-sessions.ts';
-import { encodeJson } from './streams/codec/session-codec.ts';
-import { createHashingEmbedder } from './streams/embeddings/hashing-embedder.ts';
-import { EmbeddedLog } from './streams/log/embedded-log.ts';
-import {
-  createMemoryClusterStore,
-  createMemoryExampleStore,
-  createMemoryProfileStore,
-} from './streams/stores/profile-store.ts';
-import {
-  startJoinProcessor,
-  startProfileProcessor,
-  type TopologyConfig,
-  topicSpecs,
-} from './streams/topology.ts';
+import { serve } from '@hono/node-server';
+import { formatReport } from './simulator/evaluate.ts';
+import { DEFAULT_PERSONAS_PATH, loadPersonas } from './simulator/personas/schema.ts';
+import { loadContextPool } from './simulator/pools/contexts.ts';
+import { progressBar } from './simulator/progress.ts';
+import { newWheel, runEvaluation } from './simulator/run-evaluation.ts';
 
-const USAGE = `usage: npm start -- [--sessions N] [--users N] [--seed S] [--exit]`;
+const USAGE =
+  'usage: npm start -- [--personas FILE] [--sessions N] [--seed S] [--report FILE] [--port P] [--users-per-persona N] [--exit]';
 
 function options() {
   try {
     const { values } = parseArgs({
       options: {
+        personas: { type: 'string', default: DEFAULT_PERSONAS_PATH },
         sessions: { type: 'string', default: '1500' },
-        users: { type: 'string', default: '60' },
         seed: { type: 'string', default: '42' },
+        report: { type: 'string', default: 'reports/evaluation.json' },
+        port: { type: 'string', default: '8080' },
+        'users-per-persona': { type: 'string', default: '4' },
         exit: { type: 'boolean', default: false },
         help: { type: 'boolean', default: false },
       },
@@ -37,16 +34,19 @@ function options() {
       console.log(USAGE);
       process.exit(0);
     }
-    const num = (name: string, v: string, min: number) => {
+    const num = (name: string, v: string, min: number, max = Number.MAX_SAFE_INTEGER) => {
       const n = Number(v);
-      if (!Number.isInteger(n) || n < min)
-        throw new Error(`--${name} must be an integer >= ${min}, got "${v}"`);
+      if (!Number.isInteger(n) || n < min || n > max)
+        throw new Error(`--${name} must be an integer in [${min}, ${max}], got "${v}"`);
       return n;
     };
     return {
+      personas: values.personas,
       sessions: num('sessions', values.sessions, 1),
-      users: num('users', values.users, 1),
       seed: num('seed', values.seed, 0),
+      report: values.report,
+      port: num('port', values.port, 0, 65535),
+      usersPerPersona: num('users-per-persona', values['users-per-persona'], 1),
       exit: values.exit,
     };
   } catch (err) {
@@ -56,113 +56,72 @@ function options() {
 }
 
 const opts = options();
-const cfg: TopologyConfig = {
-  topics: DEFAULT_TOPICS,
-  sessionPartitions: 6,
-  trainingPartitions: 6,
-  joinGroup: 'sentencify-join',
-  profileGroup: 'sentencify-profiles',
-  windowMs: 30 * 60_000,
-  graceMs: 10 * 60_000,
-  idleLagMs: 0,
-  maxEventBytes: 256 * 1024,
-  maxBatchSize: 500,
-  recluster: { k: 8, seed: opts.seed, everyUpdates: 0 },
-};
-
-// Simulated event time runs ahead of the wall clock: the clock the wheel sees is the traffic's.
-const start = Date.parse('2026-01-05T09:00:00Z');
-let simNow = start;
-const log = new EmbeddedLog({ clock: () => simNow, idleIntervalMs: 20 });
-await log.ensureTopics(topicSpecs(cfg));
-const profiles = createMemoryProfileStore();
-const clusters = createMemoryClusterStore();
-const examples = createMemoryExampleStore();
-const embedder = createHashingEmbedder(384);
-const deps = {
-  log,
-  profiles,
-  clusters,
-  examples,
-  embedder,
-  clock: () => simNow,
-  onError: (err: unknown) => {
-    console.error('fatal:', err);
-    process.exit(1);
+let personas: ReturnType<typeof loadPersonas>;
+try {
+  personas = loadPersonas(opts.personas);
+} catch (err) {
+  console.error((err as Error).message);
+  process.exit(2);
+}
+const contexts = loadContextPool();
+const clusters = Math.max(2, Math.min(10, personas.length));
+const wheel = await newWheel(opts.seed, true, clusters);
+let ready = false;
+const server = serve({
+  fetch: (req) => {
+    // /ready answers 503 until the evaluation has finished and the wheel is live.
+    if (new URL(req.url).pathname === '/ready' && !ready) {
+      return Response.json({ ready: false, reason: 'evaluation running' }, { status: 503 });
+    }
+    return wheel.app.fetch(req);
   },
-};
-const join = startJoinProcessor(deps, cfg);
-const fold = startProfileProcessor(deps, cfg);
-
-const traffic = syntheticTraffic({
-  sessions: opts.sessions,
-  users: opts.users,
-  seed: opts.seed,
-  startMs: start,
+  port: opts.port,
+  hostname: '127.0.0.1',
 });
-console.log(
-  `sentencify: embedded wheel — ${opts.sessions} synthetic sessions of ${opts.users} users (seed ${opts.seed}); embeddings: ${embedder.model} (offline)`,
-);
-const t0 = performance.now();
-const chunk = Math.max(1, Math.ceil(traffic.events.length / 20));
-for (let i = 0; i < traffic.events.length; i += chunk) {
-  for (const e of traffic.events.slice(i, i + chunk)) {
-    log.appendSync(topicForEvent(cfg.topics, e.type), [encodeJson(e.recommend_session_id, e)]);
-    simNow = Math.max(simNow, Date.parse(e.ts));
-  }
-  const done = Math.min(traffic.events.length, i + chunk);
-  process.stdout.write(`\r  events ${done}/${traffic.events.length}  examples ${join.stats.examples}   `);
-  await new Promise((r) => setTimeout(r, 0));
-}
-// Let time run on past the last window and grace so every session closes.
-simNow += cfg.windowMs * 3;
-const sessionTopics = [cfg.topics.recommend, cfg.topics.paraphrase, cfg.topics.selection];
-while (
-  log.lag(cfg.joinGroup, sessionTopics) > 0 ||
-  log.lag(cfg.profileGroup, [cfg.topics.trainingExamples]) > 0
-) {
-  simNow += cfg.windowMs;
-  await new Promise((r) => setTimeout(r, 20));
-}
-await fold.reclusterNow();
-const secs = (performance.now() - t0) / 1000;
-process.stdout.write('\n');
+server.on('error', (err) => {
+  console.error(`cannot serve the API on 127.0.0.1:${opts.port}: ${err.message} (try --port)`);
+  process.exit(1);
+});
+await new Promise((r) => server.once('listening', r));
+const address = server.address();
+const port = typeof address === 'object' && address ? address.port : opts.port;
 
-const hs = [...examples.snapshot().values()];
-const byFunnel = new Map<string, number>();
-for (const h of hs)
-  byFunnel.set(`${h.funnel}/${h.consistency}`, (byFunnel.get(`${h.funnel}/${h.consistency}`) ?? 0) + 1);
+console.log(`sentencify — the whole wheel on embedded defaults, API on http://127.0.0.1:${port}`);
 console.log(
-  `\n  ${traffic.events.length} events → ${join.stats.examples} training examples (all revisions), ${join.stats.deadLetters} dead letters in ${secs.toFixed(1)} s`,
+  `  ${personas.length} personas from ${opts.personas}; ${opts.sessions} sessions, seed ${opts.seed}; embeddings ${wheel.embedder.model} and paraphrases offline-paraphraser-v1 (both offline, deterministic)`,
 );
-console.log(`  dead letters by code: ${JSON.stringify(join.stats.deadLettersByCode)}`);
-console.log('  latest revision per session, by funnel/consistency:');
-for (const [k, n] of [...byFunnel].sort()) console.log(`    ${k.padEnd(12)} ${n}`);
-const snapshot = profiles.snapshot();
-console.log(`  ${snapshot.size} user profiles; clusters:`);
-for (const c of await clusters.clusters()) {
-  console.log(
-    `    cluster ${c.cluster_id}: ${String(c.size).padStart(3)} users, favourite ${c.top_option ?? '-'}`,
-  );
-}
-let agree = 0;
-for (const s of new Map(traffic.sessions.map((s) => [s.user, s])).values()) {
-  const p = snapshot.get(s.user);
-  const top = p && Object.entries(p.options).sort((a, b) => b[1].selected - a[1].selected)[0]?.[0];
-  if (top === `${s.favourite.category}:${s.favourite.intensity}`) agree++;
-}
+const bars = { personalised: progressBar('personalised'), baseline: progressBar('baseline') };
+const report = await runEvaluation({
+  personas,
+  contexts,
+  sessions: opts.sessions,
+  seed: opts.seed,
+  usersPerPersona: opts.usersPerPersona,
+  wheel,
+  onProgress: (run, d, t) => bars[run](d, t),
+});
+console.log('');
+console.log(formatReport(report.personalised, report.baseline));
 console.log(
-  `  profiles whose most selected option is the user's planted favourite: ${agree}/${snapshot.size}`,
+  `  stream: ${wheel.stats.join.records} events joined into ${wheel.stats.join.examples} training examples (${wheel.stats.join.deadLetters} dead letters), ${await wheel.profiles.count()} profiles, ${(await wheel.clusters.clusters()).length} clusters, ${await wheel.index.size()} indexed contexts`,
 );
+mkdirSync(dirname(opts.report), { recursive: true });
+writeFileSync(opts.report, `${JSON.stringify(report, null, 2)}\n`);
+console.log(`  report: ${opts.report} (${report.timing.sessions_per_s} sessions/s)`);
 
 if (opts.exit) {
-  await join.stop();
-  await fold.stop();
+  server.close();
   process.exit(0);
 }
-console.log('\n  the wheel keeps running on the embedded log; Ctrl-C to stop.');
-process.on('SIGINT', async () => {
-  await join.stop();
-  await fold.stop();
+const live = wheel.goLive();
+ready = true;
+console.log(
+  `\n  live: POST http://127.0.0.1:${port}/recommend  {"user_id": "${'sim-' + opts.seed + '-p0-u0'}", "text": "..."}  — Ctrl-C to stop`,
+);
+const stop = async () => {
+  server.close();
+  await live.stop();
   process.exit(0);
-});
+};
+process.on('SIGINT', () => void stop());
+process.on('SIGTERM', () => void stop());

@@ -1,0 +1,139 @@
+/**
+ * `npm run simulate -- [--personas FILE] [--sessions N] [--seed S] [--report FILE] [--api URL]`
+ *
+ * Without --api: the evaluation on the embedded wheel (personalised and baseline passes, same seed).
+ * With --api: the bots drive a running API over HTTP; there is no baseline pass then.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { parseArgs } from 'node:util';
+import { evaluate, formatReport } from './evaluate.ts';
+import { DEFAULT_PERSONAS_PATH, loadPersonas } from './personas/schema.ts';
+import { loadContextPool } from './pools/contexts.ts';
+import { progressBar } from './progress.ts';
+import { runEvaluation } from './run-evaluation.ts';
+import { type ApiClient, simulate } from './simulate.ts';
+
+const USAGE =
+  'usage: npm run simulate -- [--personas FILE] [--sessions N] [--seed S] [--report FILE] [--api URL] [--users-per-persona N]';
+
+export function parseSimulationArgs(argv: string[]) {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      personas: { type: 'string', default: DEFAULT_PERSONAS_PATH },
+      sessions: { type: 'string', default: '1500' },
+      seed: { type: 'string', default: '42' },
+      report: { type: 'string' },
+      api: { type: 'string' },
+      'users-per-persona': { type: 'string', default: '4' },
+      'round-pause-ms': { type: 'string', default: '1000' },
+    },
+  });
+  const num = (name: string, v: string, min: number) => {
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < min)
+      throw new Error(`--${name} must be an integer >= ${min}, got "${v}"`);
+    return n;
+  };
+  if (values.api !== undefined && !/^https?:\/\//.test(values.api))
+    throw new Error(`--api must be an http(s) URL, got "${values.api}"`);
+  return {
+    personas: values.personas,
+    sessions: num('sessions', values.sessions, 1),
+    seed: num('seed', values.seed, 0),
+    report: values.report,
+    api: values.api,
+    usersPerPersona: num('users-per-persona', values['users-per-persona'], 1),
+    roundPauseMs: num('round-pause-ms', values['round-pause-ms'], 0),
+  };
+}
+
+function httpClient(base: string): ApiClient {
+  return {
+    async post(path, body) {
+      const res = await fetch(new URL(path, base), {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
+      return { status: res.status, body: await res.json().catch(() => null) };
+    },
+  };
+}
+
+export async function main(argv: string[]): Promise<number> {
+  let opts: ReturnType<typeof parseSimulationArgs>;
+  try {
+    opts = parseSimulationArgs(argv);
+  } catch (err) {
+    console.error(`${(err as Error).message}\n${USAGE}`);
+    return 2;
+  }
+  let personas: ReturnType<typeof loadPersonas>;
+  try {
+    personas = loadPersonas(opts.personas);
+  } catch (err) {
+    console.error((err as Error).message);
+    return 2;
+  }
+  const contexts = loadContextPool();
+  console.log(
+    `simulating ${personas.length} personas from ${opts.personas}, ${opts.sessions} sessions, seed ${opts.seed}`,
+  );
+  let report: unknown;
+  if (opts.api) {
+    const t0 = performance.now();
+    const records = await simulate(
+      {
+        personas,
+        contexts,
+        sessions: opts.sessions,
+        seed: opts.seed,
+        usersPerPersona: opts.usersPerPersona,
+        onProgress: progressBar('sessions'),
+      },
+      httpClient(opts.api),
+      { wait: async () => {}, endOfRound: () => new Promise((r) => setTimeout(r, opts.roundPauseMs)) },
+    );
+    const personalised = evaluate(records);
+    const baselineNote = 'no baseline pass against a remote API; run without --api for the comparison';
+    console.log(formatReport(personalised, null));
+    console.log(`  (${baselineNote})`);
+    report = {
+      config: {
+        seed: opts.seed,
+        sessions: opts.sessions,
+        api: opts.api,
+        personas: personas.map((p) => p.name),
+      },
+      personalised,
+      baseline: null,
+      baseline_note: baselineNote,
+      cold_start: personalised.cold_start,
+      timing: { seconds: (performance.now() - t0) / 1000 },
+    };
+  } else {
+    const bars = { personalised: progressBar('personalised'), baseline: progressBar('baseline') };
+    const r = await runEvaluation({
+      personas,
+      contexts,
+      sessions: opts.sessions,
+      seed: opts.seed,
+      usersPerPersona: opts.usersPerPersona,
+      onProgress: (run, d, t) => bars[run](d, t),
+    });
+    console.log(formatReport(r.personalised, r.baseline));
+    report = r;
+  }
+  if (opts.report) {
+    mkdirSync(dirname(opts.report), { recursive: true });
+    writeFileSync(opts.report, `${JSON.stringify(report, null, 2)}\n`);
+    console.log(`  report written to ${opts.report}`);
+  }
+  return 0;
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  process.exitCode = await main(process.argv.slice(2));
+}
