@@ -20,7 +20,8 @@ export const CoPartitionedAssigner: PartitionAssigner = ({ cluster }) => ({
       for (const id of ids) numbers.add(id);
     }
     const owner = new Map<number, string>();
-    for (const [i, p] of [...numbers].sort((a, b) => a - b).entries()) owner.set(p, sorted[i % sorted.length]!);
+    for (const [i, p] of [...numbers].sort((a, b) => a - b).entries())
+      owner.set(p, sorted[i % sorted.length]!);
     return sorted.map((memberId) => {
       const assignment: Record<string, number[]> = {};
       for (const [topic, ids] of partitionsOf) {
