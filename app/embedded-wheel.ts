@@ -3,15 +3,18 @@ import { createMemoryDocStore } from '../api/docs/doc-store.ts';
 import { createLogEventSink } from '../api/event-sink.ts';
 import { createAbRouter } from '../api/paraphrase/ab-router.ts';
 import { createOfflineParaphraser } from '../api/paraphrase/offline-paraphraser.ts';
+import type { Paraphraser } from '../api/paraphrase/paraphraser.ts';
 import { DEFAULT_SCORING_CONFIG, type ScoringConfig } from '../api/scoring/index.ts';
 import { MetricsRegistry } from '../common/metrics.ts';
 import { DEFAULT_TOPICS, DEFAULT_VOCABULARY, type OptionVocabulary } from '../schemas/index.ts';
 import { createHashingEmbedder } from '../streams/embeddings/hashing-embedder.ts';
 import { EmbeddedLog } from '../streams/log/embedded-log.ts';
 import {
+  type ClusterStore,
   createMemoryClusterStore,
   createMemoryExampleStore,
   createMemoryProfileStore,
+  type ProfileStore,
 } from '../streams/stores/profile-store.ts';
 import {
   type JoinStats,
@@ -39,6 +42,12 @@ export interface EmbeddedWheelOptions {
   readonly startMs?: number;
   /** Deterministic ids for sessions and events (default: random UUIDs). */
   readonly newId?: () => string;
+  /** Stand-ins for the stores (tests use failing ones). */
+  readonly profiles?: ProfileStore;
+  readonly clusterStore?: ClusterStore;
+  /** A second paraphrase endpoint: users are split between the offline paraphraser (A) and it (B). */
+  readonly paraphraserB?: Paraphraser;
+  readonly ready?: () => boolean;
 }
 
 /**
@@ -71,8 +80,8 @@ export async function createEmbeddedWheel(o: EmbeddedWheelOptions = {}) {
   };
   const log = new EmbeddedLog({ clock, idleIntervalMs: 2 });
   await log.ensureTopics(topicSpecs(cfg));
-  const profiles = createMemoryProfileStore();
-  const clusters = createMemoryClusterStore();
+  const profiles = o.profiles ?? createMemoryProfileStore();
+  const clusters = o.clusterStore ?? createMemoryClusterStore();
   const examples = createMemoryExampleStore();
   const embedder = createHashingEmbedder(o.embeddingDim ?? 384);
   const index = createMemoryVectorIndex({ dim: embedder.dim, seed: o.seed ?? 1 });
@@ -95,7 +104,7 @@ export async function createEmbeddedWheel(o: EmbeddedWheelOptions = {}) {
     clusters,
     index,
     embedder,
-    router: createAbRouter({ a: createOfflineParaphraser(), salt: 'embedded' }),
+    router: createAbRouter({ a: createOfflineParaphraser(), b: o.paraphraserB, salt: 'embedded' }),
     docs: createMemoryDocStore(),
     vocabulary,
     scoring,
@@ -104,6 +113,7 @@ export async function createEmbeddedWheel(o: EmbeddedWheelOptions = {}) {
     clock,
     newId: o.newId,
     clusterCacheMs: 0,
+    ready: o.ready,
   });
   const stats = {
     join: { records: 0, examples: 0, deadLetters: 0, deadLettersByCode: {}, batches: 0 } as JoinStats,

@@ -59,15 +59,16 @@ describe('/recommend learns from the materialised views', () => {
     });
     expect(top(b.body).key).toBe('marketing:strong');
 
-    // A brand-new user writing like Bob and Erin gets the marketing cluster's favourite.
+    // A brand-new user writing like Alice and Dave gets their cluster's favourite, and the reason
+    // names the cluster.
     const n = await h.post('/recommend', {
       user_id: 'newcomer',
-      text: 'Our spring collection arrives next week!',
+      text: 'The experiment confirms the proposed hypothesis!',
     });
     expect(n.body.cold_start).toBe(true);
     expect(n.body.cluster_id).not.toBeNull();
-    expect(top(n.body).key).toBe('marketing:strong');
-    expect(top(n.body).reason).toMatch(/cluster|similar sentences/);
+    expect(top(n.body).key).toBe('thesis:strong');
+    expect(top(n.body).reason).toMatch(/users like you \(cluster \d+\) mostly pick thesis · strong/);
 
     const clusters = await h.get('/clusters');
     expect((clusters.body as { clusters: unknown[] }).clusters.length).toBeGreaterThanOrEqual(2);
