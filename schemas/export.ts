@@ -5,14 +5,13 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { z } from 'zod';
-import { SCHEMA_FILES } from './registry.ts';
+import { jsonSchemaOf, SCHEMA_FILES } from './registry.ts';
 
 const { values } = parseArgs({ options: { out: { type: 'string', default: 'schemas/json' } } });
 const out = values.out!;
 await mkdir(out, { recursive: true });
-for (const [name, { schema, title }] of Object.entries(SCHEMA_FILES)) {
-  const json = { title, ...z.toJSONSchema(schema, { io: 'input', target: 'draft-7' }) };
+for (const name of Object.keys(SCHEMA_FILES)) {
+  const json = jsonSchemaOf(name);
   const file = join(out, `${name}.schema.json`);
   await writeFile(file, `${JSON.stringify(json, null, 2)}\n`);
   console.log(`wrote ${file}`);

@@ -1,4 +1,4 @@
-import type { z } from 'zod';
+import { z } from 'zod';
 import {
   contextRecordSchema,
   corporateRowSchema,
@@ -19,3 +19,10 @@ export const SCHEMA_FILES: Record<string, { schema: z.ZodType; title: string }> 
   'h-training-example': { schema: trainingExampleSchema, title: 'Sentencify H: training example' },
   'j-cluster-profile': { schema: clusterProfileSchema, title: 'Sentencify J: cluster profile' },
 };
+
+/** The JSON Schema (draft-07, input form, with its title) of one entry of SCHEMA_FILES. */
+export function jsonSchemaOf(name: string): Record<string, unknown> {
+  const entry = SCHEMA_FILES[name];
+  if (!entry) throw new Error(`no schema named ${name}`);
+  return { title: entry.title, ...z.toJSONSchema(entry.schema, { io: 'input', target: 'draft-7' }) };
+}

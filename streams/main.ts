@@ -6,6 +6,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { Redis } from 'ioredis';
 import { createWorkerReclusterer } from './clustering/worker-reclusterer.ts';
+import { createRegistrySerde, type EventSerde, jsonSerde, registrySubjects } from './codec/serde.ts';
 import { parseStreamConfig } from './config.ts';
 import { createHashingEmbedder } from './embeddings/hashing-embedder.ts';
 import { createKafkaLog } from './log/kafka-log.ts';
@@ -43,6 +44,26 @@ try {
 }
 const { env, topology: cfg } = config;
 
+// With SCHEMA_REGISTRY_URL, A/B/C and H are JSON Schema through the registry (plain JSON still
+// reads); the schemas are registered before anything else, so a wrong URL stops the start.
+let serde: EventSerde = jsonSerde;
+if (env.SCHEMA_REGISTRY_URL) {
+  const registry = createRegistrySerde({
+    host: env.SCHEMA_REGISTRY_URL,
+    subjects: registrySubjects(cfg.topics),
+  });
+  try {
+    const ids = await registry.init();
+    log('schema registry', { url: env.SCHEMA_REGISTRY_URL, schema_ids: ids });
+  } catch (err) {
+    process.stderr.write(
+      `schema registry at ${env.SCHEMA_REGISTRY_URL} (SCHEMA_REGISTRY_URL): could not register the event schemas: ${(err as Error).message}\n`,
+    );
+    process.exit(1);
+  }
+  serde = registry;
+}
+
 const kafka = createKafkaLog({
   brokers: env.KAFKA_BROKERS,
   clientId: `sentencify-stream-${process.pid}`,
@@ -68,6 +89,7 @@ const deps = {
   embedder,
   clock: Date.now,
   reclusterer,
+  serde,
   onRetry: (what: string, err: unknown, attempt: number) => {
     retries++;
     log('retrying', { what, attempt, error: (err as Error).message });
@@ -83,6 +105,7 @@ log('starting', {
   brokers: env.KAFKA_BROKERS,
   topics: cfg.topics,
   embedder: embedder.model,
+  serde: serde.name,
   offline_embeddings: embedder.offline,
 });
 await kafka.ensureTopics(topicSpecs(cfg));

@@ -2,9 +2,11 @@ import { concatMap, map, type Subscription } from 'rxjs';
 import type { TopicNames, TrainingExample, UserProfile } from '../schemas/index.ts';
 import { DEFAULT_VOCABULARY, type OptionVocabulary } from '../schemas/index.ts';
 import { type ReclusterInput, type ReclusterResult, recluster } from './clustering/cluster-profiles.ts';
+import { type EventSerde, jsonSerde } from './codec/serde.ts';
 import {
   checkpointFromCommit,
   checkpointMetadata,
+  type DecodedValue,
   decodeExample,
   decodeSessionRecord,
   encodeDeadLetter,
@@ -35,6 +37,11 @@ export interface TopologyDeps {
   readonly onRetry?: (what: string, err: unknown, attempt: number) => void;
   /** Re-clustering implementation (default: in the calling thread). */
   readonly reclusterer?: (input: ReclusterInput) => Promise<ReclusterResult>;
+  /**
+   * Bytes ↔ values of A/B/C and H (default jsonSerde: plain JSON, decoded synchronously). Any
+   * other serde decodes each delivery in an async step before the join, in delivery order.
+   */
+  readonly serde?: EventSerde;
 }
 
 export interface TopologyConfig {
@@ -169,12 +176,16 @@ export class IdleTime {
   }
 }
 
-/** Turns one consumer delivery into one join input; decode failures ride along in the token. */
+/**
+ * Turns one consumer delivery into one join input; decode failures ride along in the token.
+ * `values` (one per record of a batch) is what a serde decoded; without it, records are JSON.
+ */
 export function toJoinBatch(
   d: Delivery,
   cfg: TopologyConfig,
   clock: () => number,
   idle: IdleTime = new IdleTime(),
+  values?: readonly (DecodedValue | undefined)[],
 ): JoinBatch<Token> {
   const ev = d.event;
   switch (ev.kind) {
@@ -209,8 +220,8 @@ export function toJoinBatch(
     case 'batch': {
       const records: SessionRecord[] = [];
       const dead: DeadLetter[] = [];
-      for (const r of ev.records) {
-        const x = decodeSessionRecord(r, cfg.topics, cfg.maxEventBytes);
+      for (const [i, r] of ev.records.entries()) {
+        const x = decodeSessionRecord(r, cfg.topics, cfg.maxEventBytes, values?.[i]);
         if (isDeadLetter(x)) dead.push(x);
         else records.push(x);
       }
@@ -229,6 +240,23 @@ function originalKey(d: DeadLetter): string | null {
   return d.recommend_session_id;
 }
 
+/** A batch's values decoded by the serde, one per record; oversized ones are left to the codec. */
+export async function decodeDelivery(
+  serde: EventSerde,
+  d: Delivery,
+  maxBytes: number,
+): Promise<(DecodedValue | undefined)[] | undefined> {
+  if (d.event.kind !== 'batch') return undefined;
+  const records = d.event.records;
+  const wanted = records.flatMap((r, i) => (r.value.length > maxBytes ? [] : [i]));
+  const decoded = await serde.decodeMany(wanted.map((i) => records[i]!.value));
+  const out: (DecodedValue | undefined)[] = new Array(records.length).fill(undefined);
+  wanted.forEach((i, j) => {
+    out[i] = decoded[j];
+  });
+  return out;
+}
+
 /**
  * The session-join processor: A/B/C topics → decode → joinBySession → H topic (keyed by user_id)
  * and dead-letter topic → commit the join's checkpoints → ack. One batch at a time, so a commit
@@ -243,10 +271,20 @@ export function startJoinProcessor(deps: TopologyDeps, cfg: TopologyConfig): Run
   });
   const ks = killSwitch(deps.onRetry);
   const idle = new IdleTime();
+  const serde = deps.serde === jsonSerde ? undefined : deps.serde;
   let current: Promise<void> = Promise.resolve();
-  const sub: Subscription = consumer.deliveries$
+  // With a serde, decoding is async: one step per delivery, in order, so the join still sees one
+  // batch per delivery; an unreachable registry is retried (the processor stalls, like a broker).
+  const batches$ = serde
+    ? consumer.deliveries$.pipe(
+        concatMap(async (d) => {
+          const values = await ks.io(() => decodeDelivery(serde, d, cfg.maxEventBytes), 'decode');
+          return toJoinBatch(d, cfg, deps.clock, idle, values);
+        }),
+      )
+    : consumer.deliveries$.pipe(map((d) => toJoinBatch(d, cfg, deps.clock, idle)));
+  const sub: Subscription = batches$
     .pipe(
-      map((d) => toJoinBatch(d, cfg, deps.clock, idle)),
       joinBySession<Token>({
         inputTopics: [cfg.topics.recommend, cfg.topics.paraphrase, cfg.topics.selection],
         windowMs: cfg.windowMs,
@@ -258,10 +296,14 @@ export function startJoinProcessor(deps: TopologyDeps, cfg: TopologyConfig): Run
         const step = (async () => {
           const dead = [...(r.token?.decodeDead ?? []), ...r.deadLetters];
           if (r.examples.length > 0) {
-            await ks.io(
-              () => deps.log.send(cfg.topics.trainingExamples, r.examples.map(encodeExample)),
-              'send H',
-            );
+            const h = cfg.topics.trainingExamples;
+            const messages = serde
+              ? await ks.io(
+                  () => Promise.all(r.examples.map(async (x) => encodeExample(x, await serde.encode(h, x)))),
+                  'encode H',
+                )
+              : r.examples.map((x) => encodeExample(x));
+            await ks.io(() => deps.log.send(h, messages), 'send H');
           }
           if (dead.length > 0) {
             await ks.io(

@@ -1,20 +1,23 @@
 #!/usr/bin/env bash
 # Stop the services started by up.sh (SIGTERM, then SIGKILL after a timeout).
 #
-#   scripts/services/down.sh [--only kafka|redis] [--clean]
+#   scripts/services/down.sh [--only kafka|redis|registry] [--clean]
 #
-# --clean also deletes the data dirs (Kafka log dirs + cluster id, Redis dir);
-# the cached Kafka jars in .services/kafka/libs are kept.
+# Without --only it stops everything up.sh started, the Schema Registry included.
+# --clean also deletes the data dirs (Kafka log dirs + cluster id, Redis dir; the
+# registry keeps its schemas in memory only); the cached Kafka jars in
+# .services/kafka/libs and the registry app in .services/registry/app are kept.
 set -euo pipefail
 # shellcheck source=lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 parse_only "$@"
+((ONLY_GIVEN)) || WANT_REGISTRY=1
 CLEAN=0
 for a in "${REST_ARGS[@]+"${REST_ARGS[@]}"}"; do
   case "$a" in
     --clean) CLEAN=1 ;;
-    *) err "usage: $0 [--only kafka|redis] [--clean]"; exit 2 ;;
+    *) err "usage: $0 [--only kafka|redis|registry] [--clean]"; exit 2 ;;
   esac
 done
 
@@ -30,4 +33,5 @@ if ((WANT_REDIS)); then
   redis_stop
   if ((CLEAN)); then rm -rf "$REDIS_HOME"; log "redis: data removed"; fi
 fi
+if ((WANT_REGISTRY)); then registry_stop; fi
 write_env_file

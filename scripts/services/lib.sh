@@ -1,7 +1,8 @@
 # shellcheck shell=bash
 # Shared helpers for scripts/services/{up,down,restart-kafka}.sh.
 # Sourced, not executed. Provisions a single-node KRaft Kafka broker (jars from
-# Maven Central, cached) and Debian's redis-server, both on 127.0.0.1.
+# Maven Central, cached), Debian's redis-server and, when asked, an Apicurio
+# Schema Registry (tarball from Maven Central, cached), all on 127.0.0.1.
 
 SERVICES_SCRIPT_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 PROJECT_ROOT="$(cd "$SERVICES_SCRIPT_DIR/../.." && pwd)"
@@ -25,6 +26,15 @@ KAFKA_STOP_TIMEOUT="${KAFKA_STOP_TIMEOUT:-30}"
 REDIS_PORT="${REDIS_PORT:-16379}"
 REDIS_READY_TIMEOUT="${REDIS_READY_TIMEOUT:-15}"
 REDIS_STOP_TIMEOUT="${REDIS_STOP_TIMEOUT:-10}"
+# Apicurio Registry 3.0.x: the newest on Maven Central that runs on Java 17 (3.1.x is not on
+# Central, 3.2+ needs Java 21). In-memory storage: schemas are gone after a restart.
+REGISTRY_VERSION="${REGISTRY_VERSION:-3.0.9}"
+REGISTRY_PORT="${REGISTRY_PORT:-18081}"
+REGISTRY_HEAP="${REGISTRY_HEAP:--Xms32m -Xmx256m}"
+REGISTRY_JVM_OPTS="${REGISTRY_JVM_OPTS:--XX:TieredStopAtLevel=1}"
+REGISTRY_READY_TIMEOUT="${REGISTRY_READY_TIMEOUT:-90}"
+REGISTRY_STOP_TIMEOUT="${REGISTRY_STOP_TIMEOUT:-20}"
+MAVEN_CENTRAL_URL="${MAVEN_CENTRAL_URL:-https://repo.maven.apache.org/maven2}"
 
 KAFKA_HOME="$SERVICES_DIR/kafka"
 KAFKA_LIBS="$KAFKA_HOME/libs"
@@ -38,6 +48,12 @@ KAFKA_CDS_ARCHIVE="$KAFKA_HOME/kafka-cds.jsa"
 REDIS_HOME="$SERVICES_DIR/redis"
 REDIS_LOG="$REDIS_HOME/redis.log"
 REDIS_PIDFILE="$SERVICES_DIR/redis.pid"
+
+REGISTRY_HOME="$SERVICES_DIR/registry"
+REGISTRY_APP="$REGISTRY_HOME/app"
+REGISTRY_LOG="$REGISTRY_HOME/registry.log"
+REGISTRY_PIDFILE="$SERVICES_DIR/registry.pid"
+REGISTRY_URL="http://127.0.0.1:$REGISTRY_PORT/apis/ccompat/v7"
 
 log() { printf '%s\n' "$*"; }
 err() { printf '%s\n' "$*" >&2; }
@@ -445,6 +461,118 @@ redis_stop() {
   rm -f "$REDIS_PIDFILE"
 }
 
+# ------------------------------------------------------ Schema Registry ----
+
+registry_pid() { pid_of "$REGISTRY_PIDFILE" 'apicurio-registry-app'; }
+
+registry_answers() { curl -sf -m 2 -o /dev/null "$REGISTRY_URL/subjects" 2>/dev/null; }
+
+registry_jar() { find "$REGISTRY_APP" -maxdepth 1 -name 'apicurio-registry-app-*-runner.jar' 2>/dev/null | head -1; }
+
+# The app tarball, fetched with curl and checked against Central's .sha1: its parent pom is not
+# on Central, so `mvn dependency:copy` cannot resolve it.
+registry_fetch() {
+  local stamp="$REGISTRY_APP/.complete" want="apicurio-registry-app:$REGISTRY_VERSION"
+  if [[ -f "$stamp" && "$(cat "$stamp")" == "$want" ]]; then return 0; fi
+  command -v curl >/dev/null || { err "registry: curl not found (apt-get install -y curl)"; return 1; }
+  command -v java >/dev/null || { err "registry: java not found (Java 17+ needed)"; return 1; }
+  local t0 name url tgz sha
+  t0="$(now_ms)"
+  name="apicurio-registry-app-$REGISTRY_VERSION-all.tar.gz"
+  url="$MAVEN_CENTRAL_URL/io/apicurio/apicurio-registry-app/$REGISTRY_VERSION/$name"
+  tgz="$REGISTRY_HOME/$name"
+  mkdir -p "$REGISTRY_HOME"
+  log "registry: downloading Apicurio Registry $REGISTRY_VERSION (~105 MB, first run only)…"
+  if ! sha="$(curl -sSfL --retry 3 "$url.sha1" 2>&1)" || ! curl -sSfL --retry 3 -o "$tgz.part" "$url" 2>"$REGISTRY_HOME/download.log"; then
+    err "registry: download of $url failed: ${sha:-}$(tail -n 5 "$REGISTRY_HOME/download.log" 2>/dev/null)"
+    rm -f "$tgz.part"
+    return 1
+  fi
+  sha="${sha%% *}"
+  if [[ "$(sha1sum "$tgz.part" | cut -d' ' -f1)" != "$sha" ]]; then
+    err "registry: checksum mismatch for $name (expected $sha)"
+    rm -f "$tgz.part"
+    return 1
+  fi
+  rm -rf "$REGISTRY_APP.tmp"
+  mkdir -p "$REGISTRY_APP.tmp"
+  tar xzf "$tgz.part" -C "$REGISTRY_APP.tmp" || { err "registry: could not unpack $name"; rm -f "$tgz.part"; return 1; }
+  rm -f "$tgz.part"
+  rm -rf "$REGISTRY_APP"
+  mv "$REGISTRY_APP.tmp" "$REGISTRY_APP"
+  printf '%s\n' "$want" >"$stamp"
+  log "registry: $(du -sh "$REGISTRY_APP" | cut -f1) unpacked in $(elapsed "$t0")"
+}
+
+registry_start() {
+  local pid owner t0 off jar deadline
+  mkdir -p "$REGISTRY_HOME"
+  if pid="$(registry_pid)"; then
+    if registry_answers; then
+      log "registry: already running at $REGISTRY_URL (pid $pid)"
+      return 0
+    fi
+    log "registry: pid $pid alive but not answering yet, waiting"
+    t0="$(now_ms)"
+  else
+    rm -f "$REGISTRY_PIDFILE"
+    if port_open "$REGISTRY_PORT"; then
+      owner="$(port_owner "$REGISTRY_PORT")"
+      err "registry: port $REGISTRY_PORT is already in use by another process${owner:+ (pid $owner)}; set REGISTRY_PORT"
+      return 1
+    fi
+    registry_fetch || return 1
+    jar="$(registry_jar)"
+    [[ -n "$jar" ]] || { err "registry: no *-runner.jar in $REGISTRY_APP"; return 1; }
+    if [[ -f "$REGISTRY_LOG" ]] && (($(stat -c %s "$REGISTRY_LOG") > 20971520)); then mv -f "$REGISTRY_LOG" "$REGISTRY_LOG.1"; fi
+    log "registry: starting Apicurio Registry $REGISTRY_VERSION (in-memory) on 127.0.0.1:$REGISTRY_PORT"
+    t0="$(now_ms)"
+    off="$(stat -c %s "$REGISTRY_LOG" 2>/dev/null || echo 0)"
+    printf '\n===== start %s =====\n' "$(date -Is)" >>"$REGISTRY_LOG"
+    (
+      cd "$REGISTRY_APP"
+      exec 9>&- # do not hand the services lock to the registry
+      # shellcheck disable=SC2086
+      exec setsid nohup java $REGISTRY_HEAP $REGISTRY_JVM_OPTS -Djava.awt.headless=true \
+        -Dquarkus.http.host=127.0.0.1 "-Dquarkus.http.port=$REGISTRY_PORT" \
+        -jar "$jar" >>"$REGISTRY_LOG" 2>&1 </dev/null
+    ) &
+    pid=$!
+    printf '%s\n' "$pid" >"$REGISTRY_PIDFILE"
+  fi
+  deadline=$(($(date +%s) + REGISTRY_READY_TIMEOUT))
+  while (($(date +%s) < deadline)); do
+    if ! pid_alive "$pid"; then
+      err "registry: exited during start-up; tail of $REGISTRY_LOG:"
+      tail -c "+$((${off:-0} + 1))" "$REGISTRY_LOG" 2>/dev/null | tail -n 40 >&2
+      rm -f "$REGISTRY_PIDFILE"
+      return 1
+    fi
+    if registry_answers; then
+      log "registry: ready at $REGISTRY_URL in $(elapsed "$t0") (pid $pid, RSS $(rss_of "$pid"))"
+      return 0
+    fi
+    sleep 0.2
+  done
+  err "registry: not ready after ${REGISTRY_READY_TIMEOUT}s; tail of $REGISTRY_LOG:"
+  tail -c "+$((${off:-0} + 1))" "$REGISTRY_LOG" 2>/dev/null | tail -n 40 >&2
+  err "registry: killing the unready registry (pid $pid)"
+  kill -KILL "$pid" 2>/dev/null || true
+  rm -f "$REGISTRY_PIDFILE"
+  return 1
+}
+
+registry_stop() {
+  local pid
+  if pid="$(registry_pid)"; then
+    stop_pid registry "$pid" "$REGISTRY_STOP_TIMEOUT" TERM
+    wait_ports_closed 10 "$REGISTRY_PORT" || err "registry: port still open 10 s after stop"
+  else
+    log "registry: not running"
+  fi
+  rm -f "$REGISTRY_PIDFILE"
+}
+
 # ------------------------------------------------------------- env file ----
 
 # Rewrites .services.env with the services that are currently running.
@@ -454,6 +582,7 @@ write_env_file() {
     echo "# written by scripts/services/up.sh — services on 127.0.0.1 (removed by down.sh)"
     if kafka_pid >/dev/null; then echo "KAFKA_BROKERS=127.0.0.1:$KAFKA_PORT"; fi
     if redis_pid >/dev/null; then echo "REDIS_URL=redis://127.0.0.1:$REDIS_PORT"; fi
+    if registry_pid >/dev/null; then echo "SCHEMA_REGISTRY_URL=$REGISTRY_URL"; fi
   } >"$tmp"
   if ! grep -q '^[A-Z]' "$tmp"; then
     rm -f "$tmp" "$SERVICES_ENV_FILE"
@@ -462,17 +591,26 @@ write_env_file() {
   fi
 }
 
-# parse_only ARGS... -> sets WANT_KAFKA / WANT_REDIS and leaves other args in REST_ARGS
+# parse_only ARGS... -> sets WANT_KAFKA / WANT_REDIS / WANT_REGISTRY (and ONLY_GIVEN) and
+# leaves other args in REST_ARGS. The registry is opt-in: --with-registry, SERVICES_REGISTRY=1
+# or --only registry.
 parse_only() {
-  WANT_KAFKA=1 WANT_REDIS=1 REST_ARGS=()
+  WANT_KAFKA=1 WANT_REDIS=1 WANT_REGISTRY="${SERVICES_REGISTRY:-0}" ONLY_GIVEN=0 REST_ARGS=()
+  local only
   while (($#)); do
     case "$1" in
-      --only) shift; [[ "${1:-}" == kafka ]] && WANT_REDIS=0; [[ "${1:-}" == redis ]] && WANT_KAFKA=0
-        [[ "${1:-}" == kafka || "${1:-}" == redis ]] || { err "--only takes kafka or redis"; exit 2; } ;;
-      --only=kafka) WANT_REDIS=0 ;;
-      --only=redis) WANT_KAFKA=0 ;;
-      *) REST_ARGS+=("$1") ;;
+      --only) shift; only="${1:-}" ;;
+      --only=*) only="${1#--only=}" ;;
+      --with-registry) WANT_REGISTRY=1; shift; continue ;;
+      *) REST_ARGS+=("$1"); shift; continue ;;
     esac
-    shift
+    case "$only" in
+      kafka) WANT_REDIS=0 WANT_REGISTRY=0 ;;
+      redis) WANT_KAFKA=0 WANT_REGISTRY=0 ;;
+      registry) WANT_KAFKA=0 WANT_REDIS=0 WANT_REGISTRY=1 ;;
+      *) err "--only takes kafka, redis or registry"; exit 2 ;;
+    esac
+    ONLY_GIVEN=1
+    if (($#)); then shift; fi
   done
 }

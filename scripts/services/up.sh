@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # Start (installing/downloading on first run) a single-node KRaft Kafka broker and
 # redis-server on 127.0.0.1, idempotently, then write <project>/.services.env.
+# With --with-registry (or SERVICES_REGISTRY=1) also an Apicurio Schema Registry,
+# written to .services.env as SCHEMA_REGISTRY_URL.
 #
-#   scripts/services/up.sh [--only kafka|redis]
+#   scripts/services/up.sh [--only kafka|redis|registry] [--with-registry]
 #
-# Env: KAFKA_PORT (19092) KAFKA_CONTROLLER_PORT (19093) REDIS_PORT (16379)
+# Env: KAFKA_PORT (19092) KAFKA_CONTROLLER_PORT (19093) REDIS_PORT (16379) REGISTRY_PORT (18081)
 #      KAFKA_VERSION (3.9.1) KAFKA_HEAP ("-Xms64m -Xmx512m") KAFKA_READY_TIMEOUT (60)
 #      KAFKA_AUTO_CREATE_TOPICS (false) MAVEN_REPO_LOCAL (default ~/.m2/repository)
 set -euo pipefail
@@ -12,13 +14,14 @@ set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 parse_only "$@"
-((${#REST_ARGS[@]} == 0)) || { err "usage: $0 [--only kafka|redis]"; exit 2; }
+((${#REST_ARGS[@]} == 0)) || { err "usage: $0 [--only kafka|redis|registry] [--with-registry]"; exit 2; }
 
 services_lock
 T0="$(now_ms)"
 rc=0
 if ((WANT_REDIS)); then redis_start || rc=1; fi
 if ((WANT_KAFKA)); then kafka_start || rc=1; fi
+if ((WANT_REGISTRY)); then registry_start || rc=1; fi
 write_env_file
 if ((rc != 0)); then
   err "services: FAILED (see messages above)"

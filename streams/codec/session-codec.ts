@@ -48,13 +48,32 @@ function decodeFailure(
 }
 
 /**
- * The decode boundary for A/B/C: size, JSON, schema, topic and key checks. Anything that fails
- * becomes a dead letter carrying the original bytes and where they were read.
+ * A record's value turned into a JS value by an EventSerde (plain JSON, or a Schema Registry),
+ * or why it could not be.
+ */
+export type DecodedValue =
+  | { readonly value: unknown }
+  | { readonly code: 'malformed_json' | 'schema_invalid'; readonly reason: string };
+
+/** Plain JSON (what every producer wrote before the Schema Registry). */
+export function parseJsonValue(bytes: Buffer): DecodedValue {
+  try {
+    return { value: JSON.parse(bytes.toString('utf8')) };
+  } catch (err) {
+    return { code: 'malformed_json', reason: `not JSON: ${(err as Error).message}` };
+  }
+}
+
+/**
+ * The decode boundary for A/B/C: size, JSON (or what the serde decoded), schema, topic and key
+ * checks. Anything that fails becomes a dead letter carrying the original bytes and where they
+ * were read.
  */
 export function decodeSessionRecord(
   rec: LogRecord,
   topics: TopicNames,
   maxBytes = DEFAULT_MAX_EVENT_BYTES,
+  decoded?: DecodedValue,
 ): SessionRecord | DeadLetter {
   if (rec.value.length > maxBytes) {
     return decodeFailure(
@@ -63,12 +82,9 @@ export function decodeSessionRecord(
       `event is ${rec.value.length} bytes, over the ${maxBytes}-byte limit`,
     );
   }
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(rec.value.toString('utf8'));
-  } catch (err) {
-    return decodeFailure(rec, 'malformed_json', `not JSON: ${(err as Error).message}`);
-  }
+  const d = decoded ?? parseJsonValue(rec.value);
+  if (!('value' in d)) return decodeFailure(rec, d.code, d.reason);
+  const parsed = d.value;
   const res = sessionEventSchema.safeParse(parsed);
   if (!res.success) return decodeFailure(rec, 'schema_invalid', describeIssues(res.error), parsed);
   const expected = eventTypeOfTopic(topics, rec.topic);
@@ -94,14 +110,31 @@ export function encodeJson(key: string | null, value: unknown): LogMessage {
   return { key, value: Buffer.from(JSON.stringify(value)) };
 }
 
-export function encodeExample(h: TrainingExample): LogMessage {
-  return { key: h.user_id, value: Buffer.from(JSON.stringify(h)), headers: { revision: String(h.revision) } };
+/** H as a message keyed by user_id; `value` is its bytes from a serde (default: plain JSON). */
+export function encodeExample(h: TrainingExample, value?: Buffer): LogMessage {
+  return {
+    key: h.user_id,
+    value: value ?? Buffer.from(JSON.stringify(h)),
+    headers: { revision: String(h.revision) },
+  };
 }
 
+/**
+ * Length of the Confluent wire-format header (magic byte 0, 4-byte schema id) in front of a
+ * Schema Registry JSON Schema message, or 0 for plain JSON (which never starts with a NUL byte).
+ */
+export function registryHeaderLength(bytes: Buffer): number {
+  return bytes.length >= 5 && bytes[0] === 0 ? 5 : 0;
+}
+
+/**
+ * H, plain JSON or registry-framed JSON Schema (the processor frames H when a Schema Registry is
+ * configured): zod checks it either way, so every H consumer reads both without a registry client.
+ */
 export function decodeExample(rec: LogRecord): TrainingExample | DeadLetter {
   let parsed: unknown;
   try {
-    parsed = JSON.parse(rec.value.toString('utf8'));
+    parsed = JSON.parse(rec.value.toString('utf8', registryHeaderLength(rec.value)));
   } catch (err) {
     return decodeFailure(rec, 'malformed_json', `not JSON: ${(err as Error).message}`);
   }

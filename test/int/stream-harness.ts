@@ -228,12 +228,17 @@ export async function readExamples(kafka: Kafka, topic: string, ms = 3000): Prom
 
 /** Every message of a topic as parsed JSON, read from the beginning by a throwaway group. */
 export async function readTopic(kafka: Kafka, topic: string, quietMs = 3000): Promise<unknown[]> {
+  return (await readTopicRaw(kafka, topic, quietMs)).map((v) => JSON.parse(v.toString()));
+}
+
+/** Every message value of a topic, as bytes, read from the beginning by a throwaway group. */
+export async function readTopicRaw(kafka: Kafka, topic: string, quietMs = 3000): Promise<Buffer[]> {
   const admin = kafka.admin();
   await admin.connect();
   const offsets = await admin.fetchTopicOffsets(topic);
   await admin.disconnect();
   const total = offsets.reduce((s, o) => s + Number(o.high), 0);
-  const out: unknown[] = [];
+  const out: Buffer[] = [];
   if (total === 0) return out;
   const consumer = kafka.consumer({ groupId: `reader-${randomUUID()}`, maxWaitTimeInMs: 100 });
   await consumer.connect();
@@ -242,7 +247,7 @@ export async function readTopic(kafka: Kafka, topic: string, quietMs = 3000): Pr
     const timer = setTimeout(resolve, quietMs + 20_000);
     void consumer.run({
       eachMessage: async ({ message }) => {
-        out.push(JSON.parse(message.value!.toString()));
+        out.push(message.value!);
         if (out.length >= total) {
           clearTimeout(timer);
           resolve();
