@@ -92,6 +92,7 @@ interface Session {
   readonly wAtFirst: number;
   readonly ids: Set<string>;
   a: Held | null;
+  /** B and C events (sorted); emptied once the session is a tombstone (see `release`). */
   readonly bs: Held[];
   readonly cs: Held[];
   revision: number;
@@ -103,8 +104,10 @@ interface Session {
   /** Signature (sorted event ids) of the last emitted content. */
   emittedSig: string;
   /** Every event id already part of an emitted revision: never dead-lettered afterwards. */
-  readonly emittedIds: Set<string>;
+  emittedIds: Set<string> | null;
   gone: boolean;
+  /** `checkpoints` call that last found this (retired) session held back by the commit positions. */
+  heldMark: number;
 }
 
 interface OffsetEntry {
@@ -180,6 +183,9 @@ export class SessionJoin {
   private readonly parts = new Map<number, PartitionState>();
   private out: JoinStepOutput = { examples: [], deadLetters: [] };
   private readonly touched = new Set<number>();
+  /** The partition whose deadlines `advance` is popping right now (see `schedule`). */
+  private advancing: PartitionState | null = null;
+  private checkpointCalls = 0;
 
   constructor(opts: SessionJoinOptions) {
     if (opts.inputTopics.length === 0 || opts.inputTopics.length > 30) {
@@ -243,7 +249,7 @@ export class SessionJoin {
     const tp = ps.topics.get(rec.topic);
     if (!tp) throw new Error(`SessionJoin: record from unexpected topic ${rec.topic}`);
     const ev = rec.event;
-    const ts = Date.parse(ev.ts);
+    const ts = parseIsoMs(ev.ts);
     const maxBefore = tp.maxTs;
     tp.lastOffset = rec.offset;
 
@@ -350,15 +356,29 @@ export class SessionJoin {
       cut.push(f ? f.offset : (next ?? Number.POSITIVE_INFINITY));
       cutMax.push(f ? f.maxBefore : tp.maxTs);
     }
-    const held = new Set<Session>();
-    for (let changed = true; changed; ) {
+    // The least fixpoint: a retired session with an event at or above a cut is held, which lowers
+    // the cuts to its first events, which may hold more. Each pass only re-checks the sessions not
+    // held yet; the result does not depend on the order in which they are found.
+    const mark = ++this.checkpointCalls;
+    const held: Session[] = [];
+    let rest = ps.retired;
+    for (let changed = rest.length > 0; changed; ) {
       changed = false;
-      for (const s of ps.retired) {
-        if (held.has(s)) continue;
+      const still: Session[] = [];
+      for (const s of rest) {
         let below = true;
-        for (let i = 0; i < cut.length; i++) if (s.lastOff[i]! >= cut[i]!) below = false;
-        if (below) continue;
-        held.add(s);
+        for (let i = 0; i < cut.length; i++) {
+          if (s.lastOff[i]! >= cut[i]!) {
+            below = false;
+            break;
+          }
+        }
+        if (below) {
+          still.push(s);
+          continue;
+        }
+        s.heldMark = mark;
+        held.push(s);
         for (let i = 0; i < cut.length; i++) {
           if (s.firstOff[i]! >= 0 && s.firstOff[i]! < cut[i]!) {
             cut[i] = s.firstOff[i]!;
@@ -367,11 +387,12 @@ export class SessionJoin {
           }
         }
       }
+      rest = still;
     }
-    if (ps.retired.length > 0) {
+    if (held.length < ps.retired.length) {
       const keep: Session[] = [];
       for (const s of ps.retired) {
-        if (held.has(s)) keep.push(s);
+        if (s.heldMark === mark) keep.push(s);
         else {
           s.gone = true;
           ps.sessions.delete(s.id);
@@ -437,8 +458,9 @@ export class SessionJoin {
       lastOff: this.topicsIn.map(() => -1),
       firstMax: this.topicsIn.map(() => MIN_WM),
       emittedSig: '',
-      emittedIds: new Set(),
+      emittedIds: null,
       gone: false,
+      heldMark: 0,
     };
   }
 
@@ -500,8 +522,11 @@ export class SessionJoin {
           : s.anchor + this.windowMs + this.graceMs + this.tombstoneMs;
     s.deadline = d;
     s.ps.deadlines.push(d, s);
-    // A session whose deadline already passed (anchor moved back) is handled on the next advance.
-    if (d <= s.ps.wm) this.advance(s.ps, s.ps.wm);
+    // A deadline that already passed (anchor moved back, or the next stage of a session closed by
+    // a big watermark step) is handled at once: by the advance loop running now if there is one
+    // (it pops the heap in the same order a nested call would, without a stack frame per
+    // session), else by a new one.
+    if (d <= s.ps.wm && this.advancing !== s.ps) this.advance(s.ps, s.ps.wm);
   }
 
   private minTopicTs(ps: PartitionState): number {
@@ -514,12 +539,18 @@ export class SessionJoin {
     if (to > ps.wm) ps.wm = to;
     const wm = ps.wm;
     const heap = ps.deadlines;
-    for (;;) {
-      const k = heap.peekKey();
-      if (k === undefined || k > wm) break;
-      const s = heap.pop()!;
-      if (s.gone || s.deadline !== k) continue; // stale heap entry
-      this.onDeadline(s);
+    const outer = this.advancing;
+    this.advancing = ps;
+    try {
+      for (;;) {
+        const k = heap.peekKey();
+        if (k === undefined || k > wm) break;
+        const s = heap.pop()!;
+        if (s.gone || s.deadline !== k) continue; // stale heap entry
+        this.onDeadline(s);
+      }
+    } finally {
+      this.advancing = outer;
     }
   }
 
@@ -529,14 +560,18 @@ export class SessionJoin {
       // Events beyond window + grace never count, even if they were read before the window closed.
       const limit = s.anchor + this.windowMs + this.graceMs;
       this.dropBeyond(s, limit);
-      const inWindow = this.content(s, s.anchor + this.windowMs);
+      const windowEnd = s.anchor + this.windowMs;
+      const inWindow = this.content(s, windowEnd);
       if (inWindow.sig !== s.emittedSig) this.emit(s, inWindow, 'window');
-      this.maybeEmitComplete(s);
+      // With no event at or after the window end, the whole content is what was just compared
+      // (and is now emitted): nothing more to emit.
+      if (anyFrom(s, windowEnd)) this.maybeEmitComplete(s);
       this.schedule(s);
     } else if (s.status === 'closed') {
       const all = this.content(s, Number.POSITIVE_INFINITY);
       if (all.sig !== s.emittedSig) this.emit(s, all, 'grace');
       s.status = 'tombstone';
+      release(s);
       this.schedule(s);
     } else if (s.status === 'tombstone') {
       s.status = 'retired';
@@ -546,15 +581,17 @@ export class SessionJoin {
   }
 
   private dropBeyond(s: Session, limit: number): void {
-    const why = `event time is after the session's window and grace (${iso(limit)})`;
-    const beyond = (h: Held) => h.ts >= limit && !s.emittedIds.has(h.rec.event.event_id);
+    let why: string | null = null;
+    const beyond = (h: Held) => h.ts >= limit && !(s.emittedIds?.has(h.rec.event.event_id) ?? false);
     if (s.a && beyond(s.a)) {
+      why ??= beyondWhy(limit);
       this.dead(s.a.rec, 'beyond_grace', why);
       s.a = null;
     }
     for (const list of [s.bs, s.cs]) {
       for (let i = list.length - 1; i >= 0; i--) {
         if (beyond(list[i]!)) {
+          why ??= beyondWhy(limit);
           this.dead(list[i]!.rec, 'beyond_grace', why);
           list.splice(i, 1);
         }
@@ -565,6 +602,8 @@ export class SessionJoin {
   private maybeEmitComplete(s: Session): void {
     if (s.status === 'tombstone' || s.status === 'retired') return;
     const limit = s.status === 'open' ? s.anchor + this.windowMs : Number.POSITIVE_INFINITY;
+    // Cheap presence check first: most pushes add to a session that is not complete yet.
+    if (!(s.a !== null && s.a.ts < limit && anyBefore(s.bs, limit) && anyBefore(s.cs, limit))) return;
     const c = this.content(s, limit);
     if (c.a && c.b && c.c && c.sig !== s.emittedSig) {
       this.emit(s, c, s.status === 'open' ? 'complete' : 'grace');
@@ -582,7 +621,7 @@ export class SessionJoin {
     if (a) ids.push(a.rec.event.event_id);
     for (const h of bs) ids.push(h.rec.event.event_id);
     for (const h of cs) ids.push(h.rec.event.event_id);
-    ids.sort();
+    sortStrings(ids);
     return {
       items: { a, bs, cs },
       sig: ids.join('\u0000'),
@@ -596,9 +635,11 @@ export class SessionJoin {
     s.revision += 1;
     s.emittedSig = c.sig;
     const { a, bs, cs } = c.items;
-    if (a) s.emittedIds.add(a.rec.event.event_id);
-    for (const h of bs) s.emittedIds.add(h.rec.event.event_id);
-    for (const h of cs) s.emittedIds.add(h.rec.event.event_id);
+    if (s.emittedIds === null) s.emittedIds = new Set();
+    const emitted = s.emittedIds;
+    if (a) emitted.add(a.rec.event.event_id);
+    for (const h of bs) emitted.add(h.rec.event.event_id);
+    for (const h of cs) emitted.add(h.rec.event.event_id);
     const late = closedBy === 'grace' && hasLate(c.items, s.anchor + this.windowMs);
     this.out.examples.push(buildExample(s.id, s.revision, c.items, closedBy, late, this.gapMs));
   }
@@ -621,6 +662,113 @@ interface Content {
   readonly a: Held | null;
   readonly bs: readonly Held[];
   readonly cs: readonly Held[];
+}
+
+/**
+ * A tombstone only answers "was this event part of it" (`ids`) and where its events are (offsets):
+ * its content and what was emitted are never read again, so they are let go — a held session
+ * then costs its ids and offsets, not its events.
+ */
+function release(s: Session): void {
+  s.a = null;
+  s.bs.length = 0;
+  s.cs.length = 0;
+  s.emittedIds = null;
+  s.emittedSig = '';
+}
+
+/** Whether the session holds an event at or after `limit` (lists are sorted by time). */
+function anyFrom(s: Session, limit: number): boolean {
+  return (
+    (s.a !== null && s.a.ts >= limit) ||
+    (s.bs.length > 0 && s.bs[s.bs.length - 1]!.ts >= limit) ||
+    (s.cs.length > 0 && s.cs[s.cs.length - 1]!.ts >= limit)
+  );
+}
+
+/** In place, ascending by UTF-16 code units: what `Array.prototype.sort()` does, faster for a few ids. */
+function sortStrings(xs: string[]): void {
+  for (let i = 1; i < xs.length; i++) {
+    const x = xs[i]!;
+    let j = i - 1;
+    while (j >= 0 && xs[j]! > x) {
+      xs[j + 1] = xs[j]!;
+      j--;
+    }
+    xs[j + 1] = x;
+  }
+}
+
+const digit = (str: string, i: number): number => str.charCodeAt(i) - 48;
+const two = (str: string, i: number): number => {
+  const a = digit(str, i);
+  const b = digit(str, i + 1);
+  return a >= 0 && a <= 9 && b >= 0 && b <= 9 ? a * 10 + b : -1;
+};
+
+/**
+ * `Date.parse` for event times, which the join reads for every record: the canonical
+ * `YYYY-MM-DDTHH:MM:SS.sssZ` form the schemas produce is computed directly (for the ranges where
+ * that is certainly the same number); anything else goes to `Date.parse`.
+ */
+function parseIsoMs(str: string): number {
+  if (
+    str.length === 24 &&
+    str.charCodeAt(4) === 45 && // -
+    str.charCodeAt(7) === 45 &&
+    str.charCodeAt(10) === 84 && // T
+    str.charCodeAt(13) === 58 && // :
+    str.charCodeAt(16) === 58 &&
+    str.charCodeAt(19) === 46 && // .
+    str.charCodeAt(23) === 90 // Z
+  ) {
+    const yh = two(str, 0);
+    const yl = two(str, 2);
+    const y = yh * 100 + yl;
+    const mo = two(str, 5);
+    const d = two(str, 8);
+    const h = two(str, 11);
+    const mi = two(str, 14);
+    const sec = two(str, 17);
+    const c = digit(str, 20);
+    const ms = two(str, 21);
+    if (
+      yh >= 0 &&
+      yl >= 0 &&
+      y >= 1970 &&
+      mo >= 1 &&
+      mo <= 12 &&
+      d >= 1 &&
+      d <= 28 &&
+      h >= 0 &&
+      h <= 23 &&
+      mi >= 0 &&
+      mi <= 59 &&
+      sec >= 0 &&
+      sec <= 59 &&
+      c >= 0 &&
+      c <= 9 &&
+      ms >= 0
+    ) {
+      // Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's days_from_civil).
+      const yy = mo <= 2 ? y - 1 : y;
+      const era = Math.floor(yy / 400);
+      const yoe = yy - era * 400;
+      const doy = Math.floor((153 * (mo > 2 ? mo - 3 : mo + 9) + 2) / 5) + d - 1;
+      const days = era * 146097 + yoe * 365 + Math.floor(yoe / 4) - Math.floor(yoe / 100) + doy - 719468;
+      return ((days * 24 + h) * 60 + mi) * 60_000 + sec * 1000 + c * 100 + ms;
+    }
+  }
+  return Date.parse(str);
+}
+
+function anyBefore(list: readonly Held[], limit: number): boolean {
+  // Sorted by time: the first one is the earliest.
+  return list.length > 0 && list[0]!.ts < limit;
+}
+
+function beyondWhy(limit: number): string {
+  return `event time is after the session's window and grace (${iso(limit)})`;
 }
 
 function insertSorted(list: Held[], h: Held): void {
