@@ -1,0 +1,160 @@
+import { z } from 'zod';
+import type { TopicNames } from '../schemas/index.ts';
+import { topicNames } from '../streams/config.ts';
+import { DEFAULT_SCORING_CONFIG, type ScoringConfig, validateScoringConfig } from './scoring/index.ts';
+
+const int = (def: number, min = 0) => z.coerce.number().int().min(min).default(def);
+const share = (def: number) => z.coerce.number().min(0).max(1).default(def);
+
+/** Environment of the API process (`npm run api`), parsed once at start-up. */
+export const apiEnvSchema = z.object({
+  KAFKA_BROKERS: z
+    .string({
+      error: 'KAFKA_BROKERS is required, e.g. 127.0.0.1:19092 (npm run services:up writes .services.env)',
+    })
+    .min(1)
+    .transform((s) =>
+      s
+        .split(',')
+        .map((b) => b.trim())
+        .filter(Boolean),
+    ),
+  REDIS_URL: z
+    .string({ error: 'REDIS_URL is required, e.g. redis://127.0.0.1:16379' })
+    .regex(/^rediss?:\/\//, 'a redis:// or rediss:// URL'),
+  TOPIC_NAMESPACE: z
+    .string()
+    .regex(/^[A-Za-z0-9._-]+$/)
+    .default('sentencify'),
+  /** Used only when the API creates the topics first: must equal the stream processor's. */
+  SESSION_PARTITIONS: int(6, 1),
+  TRAINING_PARTITIONS: int(6, 1),
+  REDIS_PREFIX: z.string().default(''),
+  /** Redis commands fail after this long, so /recommend answers degraded instead of hanging. */
+  REDIS_COMMAND_TIMEOUT_MS: int(300, 10),
+  PORT: int(8080).pipe(z.number().max(65_535)),
+  HOST: z.string().min(1).default('127.0.0.1'),
+  ALPHA: share(DEFAULT_SCORING_CONFIG.alpha),
+  BETA: share(DEFAULT_SCORING_CONFIG.beta),
+  EPSILON: share(DEFAULT_SCORING_CONFIG.epsilon),
+  PERSONALISED: z.stringbool().default(true),
+  /** Must equal the stream processor's: profiles hold per-option mean contexts of this size. */
+  EMBEDDING_DIM: int(384, 8),
+  /** Nearest past contexts read for P_vec. */
+  NEIGHBOURS: int(20, 1).pipe(z.number().max(200)),
+  /** Prefix of this instance's consumer group on H (the index feeder); pid and a random suffix follow. */
+  INDEX_GROUP_PREFIX: z.string().min(1).optional(),
+  KAFKA_SESSION_TIMEOUT_MS: int(10_000, 6_000),
+  IDLE_INTERVAL_MS: int(1_000, 10),
+  /** An event the log has not acknowledged by then fails the request's emit (Kafka unreachable). */
+  EVENT_TIMEOUT_MS: int(2_000, 50),
+  /** Longest a SIGTERM waits for requests in flight before closing their connections. */
+  DRAIN_TIMEOUT_MS: int(10_000),
+  // LLM variant A (control) and B (the new model); OpenAI or any OpenAI-compatible endpoint.
+  LLM_API_BASE: z.url().optional(),
+  LLM_API_KEY: z.string().optional(),
+  OPENAI_API_KEY: z.string().optional(),
+  LLM_MODEL: z.string().min(1).default('gpt-4o-mini'),
+  LLM_API_BASE_NEW_MODEL: z.url().optional(),
+  /** Key of variant B's endpoint when it differs from variant A's. */
+  LLM_API_KEY_NEW_MODEL: z.string().optional(),
+  LLM_MODEL_NEW: z.string().min(1).optional(),
+  AB_SHARE_B: z.coerce.number().min(0).max(1).optional(),
+  AB_SALT: z.string().min(1).default('ab-1'),
+  LLM_TIMEOUT_MS: int(15_000, 100),
+});
+
+export type ApiEnv = z.infer<typeof apiEnvSchema>;
+
+/** One paraphrase endpoint, or null: that variant runs the offline paraphraser (labelled offline). */
+export interface LlmEndpoint {
+  /** Undefined: OpenAI's default base URL. */
+  readonly baseURL: string | undefined;
+  readonly apiKey: string;
+  readonly model: string;
+}
+
+export interface ApiConfig {
+  readonly env: ApiEnv;
+  readonly topics: TopicNames;
+  readonly scoring: ScoringConfig;
+  readonly llm: {
+    readonly a: LlmEndpoint | null;
+    /** Absent: there is no experiment, every user is in A. */
+    readonly b?: { readonly endpoint: LlmEndpoint | null; readonly share: number };
+    readonly salt: string;
+    readonly timeoutMs: number;
+  };
+}
+
+/**
+ * A local OpenAI-compatible server (LM Studio, vLLM, Ollama) takes any key, and the `openai`
+ * client refuses to start without one: a base URL alone is a complete endpoint.
+ */
+const NO_KEY = 'not-needed';
+
+function endpoint(base: string | undefined, key: string | undefined, model: string): LlmEndpoint | null {
+  if (!base && !key) return null;
+  return { baseURL: base, apiKey: key ?? NO_KEY, model };
+}
+
+/**
+ * Parses the environment or throws one readable error listing every bad variable.
+ *
+ * Variant A calls LLM_API_BASE (or OpenAI's default base when only LLM_API_KEY / OPENAI_API_KEY is
+ * set) with LLM_MODEL. Variant B exists when LLM_API_BASE_NEW_MODEL, LLM_MODEL_NEW or AB_SHARE_B is
+ * set; it calls LLM_API_BASE_NEW_MODEL (else A's base) with LLM_MODEL_NEW (else LLM_MODEL) and takes
+ * AB_SHARE_B of the users (default 0.5). A variant with neither endpoint nor key is offline.
+ *
+ * @example
+ * const cfg = parseApiConfig({ KAFKA_BROKERS: '127.0.0.1:19092', REDIS_URL: 'redis://127.0.0.1:16379' });
+ * cfg.env.PORT; // 8080
+ */
+export function parseApiConfig(raw: Record<string, string | undefined>): ApiConfig {
+  // Blank is unset: `EPSILON= npm run api` means the default, not 0 (which `z.coerce` would make it).
+  const env = Object.fromEntries(Object.entries(raw).filter(([, v]) => v !== undefined && v.trim() !== ''));
+  const res = apiEnvSchema.safeParse(env);
+  const problems = res.success
+    ? []
+    : res.error.issues.map((i) => `  ${i.path.join('.') || '(env)'}: ${i.message}`);
+  // Checked on its own, so that it is reported next to any other bad variable.
+  const weights = apiEnvSchema.pick({ ALPHA: true, BETA: true }).safeParse(env);
+  if (weights.success && weights.data.ALPHA + weights.data.BETA > 1) {
+    problems.push(`  ALPHA + BETA: must be <= 1, got ${weights.data.ALPHA} + ${weights.data.BETA}`);
+  }
+  if (!res.success || problems.length > 0) throw new Error(`invalid configuration:\n${problems.join('\n')}`);
+  const e = res.data;
+  const scoring: ScoringConfig = Object.freeze({
+    ...DEFAULT_SCORING_CONFIG,
+    alpha: e.ALPHA,
+    beta: e.BETA,
+    epsilon: e.EPSILON,
+  });
+  validateScoringConfig(scoring);
+
+  const key = e.LLM_API_KEY ?? e.OPENAI_API_KEY;
+  const a = endpoint(e.LLM_API_BASE, key, e.LLM_MODEL);
+  const hasB =
+    e.LLM_API_BASE_NEW_MODEL !== undefined || e.LLM_MODEL_NEW !== undefined || e.AB_SHARE_B !== undefined;
+  const b = hasB
+    ? {
+        endpoint: endpoint(
+          e.LLM_API_BASE_NEW_MODEL ?? e.LLM_API_BASE,
+          e.LLM_API_KEY_NEW_MODEL ?? key,
+          e.LLM_MODEL_NEW ?? e.LLM_MODEL,
+        ),
+        share: e.AB_SHARE_B ?? 0.5,
+      }
+    : undefined;
+  return Object.freeze({
+    env: e,
+    topics: topicNames(e.TOPIC_NAMESPACE),
+    scoring,
+    llm: Object.freeze({ a, b, salt: e.AB_SALT, timeoutMs: e.LLM_TIMEOUT_MS }),
+  });
+}
+
+/** What a log line may say about an endpoint: never its key. */
+export function describeEndpoint(ep: LlmEndpoint | null): string {
+  return ep ? `${ep.baseURL ?? 'https://api.openai.com/v1'} (${ep.model})` : 'offline paraphraser';
+}
