@@ -1,0 +1,199 @@
+/**
+ * join-throughput — the session-join operator alone: pure, embedded, no I/O, one thread.
+ *
+ *   npx tsx bench/join-throughput.ts [--quick] [--sessions 200000] [--runs 5] [--spacing 50]
+ *
+ * Workload: synthetic A/B/C traffic (bench/lib/join-workload.ts: the simulator's default session
+ * mix — 60 % complete, the rest spread over the nine edge cases, including late selections within
+ * grace and stragglers beyond it — 10,000 users, one session start every 50 ms of event time, so
+ * with the default 30 min window + 10 min grace + 30 min tombstone about 84k sessions are live at
+ * steady state), decoded and placed on 6 partitions as Kafka's partitioner would. Every 9,000
+ * records (in append order) are cut into consumer-like deliveries of one topic-partition each
+ * (~500 records, like MAX_BATCH) and pushed through `joinBySession` exactly as the topology does:
+ * records, drain, checkpoints() per delivery. Traffic is generated 10k sessions at a time with
+ * the clock paused, so generation is excluded and not-yet-fed input is not kept alive. Each run
+ * builds a fresh operator; one warm-up run is discarded. Figure: median events/s over the runs
+ * (target ≥ 300,000). Also recorded: events/s per tenth of each run (does the cost per event grow
+ * with the state?), a reference run of happy-path sessions only (bounded state; `--no-reference`
+ * skips it) and, for context, the decode boundary (bytes → JSON → zod) on the same events, which
+ * the Kafka path pays on top of the operator.
+ */
+import { parseArgs } from 'node:util';
+import { Subject } from 'rxjs';
+import { DEFAULT_TOPICS } from '../schemas/index.ts';
+import { decodeSessionRecord } from '../streams/codec/session-codec.ts';
+import type { LogRecord } from '../streams/log/event-log.ts';
+import { type JoinBatch, joinBySession } from '../streams/operators/join-by-session.ts';
+import { fmt, machine, median, round, writeResult } from './lib/common.ts';
+import {
+  GRACE_MS,
+  joinWorkload,
+  Placer,
+  steadyTraffic,
+  toDeliveries,
+  WINDOW_MS,
+} from './lib/join-workload.ts';
+
+const { values: args } = parseArgs({
+  options: {
+    quick: { type: 'boolean', default: false },
+    sessions: { type: 'string' },
+    runs: { type: 'string' },
+    chunk: { type: 'string', default: '9000' },
+    spacing: { type: 'string', default: '50' },
+    partitions: { type: 'string', default: '6' },
+    'no-reference': { type: 'boolean', default: false },
+  },
+});
+const quick = args.quick!;
+const sessions = Number(args.sessions ?? (quick ? 20_000 : 200_000));
+const runs = Number(args.runs ?? (quick ? 3 : 5));
+const chunk = Number(args.chunk);
+const spacingMs = Number(args.spacing);
+const partitions = Number(args.partitions);
+const users = 10_000;
+const inputTopics = [DEFAULT_TOPICS.recommend, DEFAULT_TOPICS.paraphrase, DEFAULT_TOPICS.selection];
+
+interface RunStats {
+  readonly ms: number;
+  readonly events: number;
+  readonly deliveries: number;
+  readonly examples: number;
+  readonly deadLetters: number;
+  /** events/s per tenth of the run: shows whether the cost per event grows with the state. */
+  readonly curve: number[];
+}
+
+function runOnce(completeShare?: number): RunStats {
+  const input = new Subject<JoinBatch>();
+  let examples = 0;
+  let deadLetters = 0;
+  input.pipe(joinBySession({ inputTopics, windowMs: WINDOW_MS, graceMs: GRACE_MS })).subscribe((r) => {
+    examples += r.examples.length;
+    deadLetters += r.deadLetters.length;
+  });
+  const placer = new Placer(partitions);
+  let ms = 0;
+  let events = 0;
+  let deliveries = 0;
+  const segments: { ms: number; events: number }[] = [];
+  for (const chunkEvents of steadyTraffic({
+    sessions,
+    users,
+    seed: 11,
+    spacingMs,
+    partitions,
+    completeShare,
+  })) {
+    const batches = toDeliveries(
+      chunkEvents.map((e) => placer.place(e)),
+      chunk,
+    );
+    const t0 = performance.now();
+    for (const records of batches) input.next({ records });
+    const dt = performance.now() - t0;
+    ms += dt;
+    events += chunkEvents.length;
+    deliveries += batches.length;
+    segments.push({ ms: dt, events: chunkEvents.length });
+  }
+  // No complete(): that would close every session at once, which is not what is measured here.
+  const curve: number[] = [];
+  const per = Math.max(1, Math.ceil(segments.length / 10));
+  for (let i = 0; i < segments.length; i += per) {
+    const seg = segments.slice(i, i + per);
+    const e = seg.reduce((a, x) => a + x.events, 0);
+    const t = seg.reduce((a, x) => a + x.ms, 0);
+    curve.push(round((e / t) * 1000));
+  }
+  return { ms, events, deliveries, examples, deadLetters, curve };
+}
+
+console.log(`join-throughput: ${fmt(sessions)} sessions per run, ${runs} runs + 1 warm-up`);
+runOnce(); // warm-up: JIT, not measured
+const results: RunStats[] = [];
+for (let i = 0; i < runs; i++) {
+  const r = runOnce();
+  results.push(r);
+  console.log(
+    `  run ${i + 1}/${runs}: ${fmt(r.events)} events in ${fmt(r.ms, 1)} ms = ${fmt((r.events / r.ms) * 1000)} events/s ` +
+      `(${fmt(r.examples)} H, ${fmt(r.deadLetters)} dead letters, ${fmt(r.deliveries)} deliveries); ` +
+      `per tenth: ${r.curve.map((x) => fmt(x / 1000)).join(' ')} k/s`,
+  );
+}
+const rates = results.map((r) => (r.events / r.ms) * 1000);
+const eventsPerS = median(rates);
+
+// Reference: the same rate of happy-path sessions only (no late or straggling events), whose state
+// stays bounded — the difference to the figure is what the edge cases' effect on state costs.
+const reference: RunStats[] = [];
+if (!args['no-reference']) {
+  runOnce(1);
+  for (let i = 0; i < Math.min(3, runs); i++) reference.push(runOnce(1));
+}
+const referenceRates = reference.map((r) => (r.events / r.ms) * 1000);
+if (reference.length > 0) {
+  console.log(
+    `  reference, happy-path sessions only: median ${fmt(median(referenceRates))} events/s over ${reference.length} runs ` +
+      `(per tenth of the last: ${reference[reference.length - 1]!.curve.map((x) => fmt(x / 1000)).join(' ')} k/s)`,
+  );
+}
+
+// Context: the decode boundary the Kafka path adds per record (bytes → JSON → zod → SessionRecord).
+const sample = joinWorkload({ sessions: quick ? 10_000 : 30_000, users, seed: 12, spacingMs, partitions });
+const raw: LogRecord[] = sample.map((r) => ({
+  topic: r.topic,
+  partition: r.partition,
+  offset: r.offset,
+  key: r.event.recommend_session_id,
+  value: Buffer.from(JSON.stringify(r.event)),
+  timestamp: 0,
+}));
+for (const r of raw.slice(0, 5000)) decodeSessionRecord(r, DEFAULT_TOPICS);
+const decodeRates: number[] = [];
+for (let i = 0; i < 3; i++) {
+  const t = performance.now();
+  for (const r of raw) decodeSessionRecord(r, DEFAULT_TOPICS);
+  decodeRates.push((raw.length / (performance.now() - t)) * 1000);
+}
+const decodePerS = median(decodeRates);
+console.log(
+  `join-throughput: median ${fmt(eventsPerS)} events/s over ${runs} runs (target ≥ 300,000); ` +
+    `decode boundary alone ${fmt(decodePerS)} events/s`,
+);
+
+const events = results[0]?.events ?? 0;
+const file = writeResult({
+  benchmark: 'join-throughput',
+  workload:
+    `${fmt(sessions)} synthetic sessions per run (${fmt(events)} A/B/C events), default session mix, ` +
+    `${fmt(users)} users, one session start per ${spacingMs} ms of event time, ${partitions} partitions, ` +
+    `deliveries of one topic-partition each (~${Math.round(events / (results[0]?.deliveries ?? 1))} records) ` +
+    'through joinBySession with drain + checkpoints per delivery; decoded records, no I/O, one thread; ' +
+    'generation excluded from the clock.',
+  reproduce: `npx tsx bench/join-throughput.ts${quick ? ' --quick' : ''} --sessions ${sessions} --runs ${runs}`,
+  quick,
+  params: {
+    sessions,
+    events,
+    runs,
+    chunk,
+    spacingMs,
+    partitions,
+    users,
+    windowMs: WINDOW_MS,
+    graceMs: GRACE_MS,
+  },
+  figures: { join_events_per_s: round(eventsPerS) },
+  details: {
+    runs: results.map((r, i) => ({ ...r, ms: round(r.ms, 1), events_per_s: round(rates[i]!) })),
+    reference_complete_only: {
+      events_per_s_median: reference.length > 0 ? round(median(referenceRates)) : null,
+      runs: reference.map((r, i) => ({ ...r, ms: round(r.ms, 1), events_per_s: round(referenceRates[i]!) })),
+    },
+    decode_boundary_events_per_s: round(decodePerS),
+    decode_sample_events: raw.length,
+  },
+  machine: machine(),
+});
+console.log(`wrote ${file}`);
