@@ -52,12 +52,11 @@ import {
 } from '../schemas/index.ts';
 import { loadContextPool } from '../simulator/pools/contexts.ts';
 import { mulberry32 } from '../streams/clustering/kmeans.ts';
-import { createHashingEmbedder } from '../streams/embeddings/hashing-embedder.ts';
+import { createHashingEmbedder, hashEmbed } from '../streams/embeddings/hashing-embedder.ts';
 import { emptyProfile } from '../streams/reducers/evolve-profile.ts';
 import { createMemoryClusterStore, createMemoryProfileStore } from '../streams/stores/profile-store.ts';
 import { createMemoryVectorIndex } from '../streams/vector/memory-vector-index.ts';
-import { clusteredUnitVectors } from '../streams/vector/synthetic-vectors.ts';
-import type { ContextPayload, VectorPoint } from '../streams/vector/vector-index.ts';
+import type { VectorPoint } from '../streams/vector/vector-index.ts';
 import { fmt, machine, percentile, RESULTS_DIR, ROOT, round, writeResult } from './lib/common.ts';
 
 const SELF = fileURLToPath(import.meta.url);
@@ -186,22 +185,38 @@ async function serveMain(params: ServeParams): Promise<void> {
   const rnd = mulberry32(seed);
   const keys = indexOptions(DEFAULT_VOCABULARY).keys;
 
-  // Past contexts: clustered unit vectors, the option following the topic (as real contexts do).
-  const { data, labels } = clusteredUnitVectors({ n: contexts, dim, seed });
+  // Past contexts: what the index holds in production, the offline embedder's vectors of
+  // real-looking texts (two sentences of the context pool, same language, mostly the same
+  // category), the language that of the text and the option following the category (as real
+  // contexts do). The request texts below come from the same pool, so each query has real
+  // neighbours and the language filter meets the structure it meets in production.
+  const pool = loadContextPool();
+  const byLang = new Map<string, typeof pool>();
+  for (const c of pool) byLang.set(c.language, [...(byLang.get(c.language) ?? []), c]);
+  const langs = [...byLang.keys()].sort();
   const index = createMemoryVectorIndex({ dim, nprobe: params.nprobe });
   const batch: VectorPoint[] = [];
+  const intensities = DEFAULT_VOCABULARY.intensities;
   for (let i = 0; i < contexts; i++) {
-    const option = keys[labels[i]! % keys.length]!;
-    const [category, intensity] = option.split(':') as [string, ContextPayload['intensity']];
+    const language =
+      langs.length > 1 && rnd() < koShare ? 'ko' : (langs.find((l) => l !== 'ko') ?? langs[0]!);
+    const same = byLang.get(language) ?? pool;
+    const first = same[Math.floor(rnd() * same.length)]!;
+    let second = same[Math.floor(rnd() * same.length)]!;
+    for (let t = 0; t < 4 && second.category !== first.category && rnd() < 0.7; t++) {
+      second = same[Math.floor(rnd() * same.length)]!;
+    }
+    const category = first.category;
+    const intensity = intensities[Math.floor(rnd() * intensities.length)]!;
     batch.push({
       id: `rs-${i}`,
-      vector: data.subarray(i * dim, (i + 1) * dim),
+      vector: hashEmbed(`${first.text} ${second.text}`, dim),
       payload: {
-        option_key: option,
+        option_key: `${category}:${intensity}`,
         category,
         intensity,
         style_request: null,
-        language: rnd() < koShare ? 'ko' : 'en',
+        language,
         user_id: `u${i % users}`,
         consistency: 'high',
         example_id: `h:rs-${i}:1`,
@@ -215,13 +230,9 @@ async function serveMain(params: ServeParams): Promise<void> {
   }
   const indexMs = performance.now() - t0;
 
-  // Users: per-option mean contexts drawn from the same topics as the index.
+  // Users: per-option mean contexts near the texts they wrote (embeddings of pool texts).
   const t1 = performance.now();
-  const topicVecs = clusteredUnitVectors({ n: 4096, dim, seed, pointSeed: seed + 1 }).data;
-  const vec = () => {
-    const k = Math.floor(rnd() * 4096);
-    return Array.from(topicVecs.subarray(k * dim, (k + 1) * dim));
-  };
+  const vec = () => Array.from(hashEmbed(pool[Math.floor(rnd() * pool.length)]!.text, dim));
   const favouritesOf = () => {
     const n = 1 + Math.floor(rnd() * 4);
     const out: string[] = [];
@@ -269,7 +280,6 @@ async function serveMain(params: ServeParams): Promise<void> {
       await docs.recordChoice(`doc-${d}`, `s-${d}-${c}`, keys[(d * 7 + c) % keys.length]!);
     }
   }
-  const pool = loadContextPool();
   const categories = DEFAULT_VOCABULARY.categories;
   const bodies: string[] = [];
   for (let b = 0; b < 4096; b++) {
@@ -906,7 +916,7 @@ export async function runRecommendBench(opts: RecommendBenchOptions = {}): Promi
       workload:
         `POST /recommend over HTTP (@hono/node-server, server in its own process) on in-memory stores: ` +
         `${fmt(params.users)} synthetic users (median ${build.sessions_p50} sessions, per-option ${params.dim}-dim mean contexts), ` +
-        `8 clusters, an IVF index of ${fmt(params.contexts)} × ${params.dim} contexts (${Math.round(params.koShare * 100)} % ko), ` +
+        `8 clusters, an IVF index of ${fmt(params.contexts)} × ${params.dim} offline embeddings of two-sentence texts from the context pool (${Math.round(params.koShare * 100)} % ko), ` +
         `bodies rotating over 4,096 requests (5 % cold-start users, half with a document); events serialised, not sent. ` +
         `Compared with a bare Hono endpoint in the same server process. autocannon (closed loop, ${connections} connections) ` +
         `for max throughput; an open-loop generator for the fixed ${rate} req/s p99.`,

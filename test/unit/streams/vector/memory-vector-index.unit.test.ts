@@ -221,6 +221,27 @@ describe('createMemoryVectorIndex', () => {
     expect(found / 500).toBeGreaterThanOrEqual(0.9);
   });
 
+  it('where the language follows the topic (lists of one language), a filtered search keeps its recall', () => {
+    const dim = 128;
+    const opts = { dim, seed: 31, topics: 32, subtopics: 8 };
+    const { data, labels } = clusteredUnitVectors({ n: 20_000, ...opts });
+    const queries = clusteredUnitVectors({ n: 50, ...opts, pointSeed: 32 });
+    const langOf = (label: number) => (Math.floor(label / 8) % 2 === 0 ? 'ko' : 'en');
+    const index = createMemoryVectorIndex({ dim });
+    index.upsertSync(pointsFrom(data, dim, (i) => langOf(labels[i]!)));
+    expect(index.stats().exact).toBe(false);
+    let found = 0;
+    for (let i = 0; i < 50; i++) {
+      const q = queries.data.subarray(i * dim, i * dim + dim);
+      const language = langOf(queries.labels[i]!);
+      const got = index.searchSync(q, 10, { language });
+      expect(got.every((h) => h.payload.language === language)).toBe(true);
+      const truth = new Set(index.exactSearch(q, 10, { language }).map((h) => h.id));
+      for (const h of got) if (truth.has(h.id)) found++;
+    }
+    expect(found / 500).toBeGreaterThanOrEqual(0.95);
+  });
+
   it('builds the same index from the same upserts (seeded)', () => {
     const dim = 32;
     const { data } = clusteredUnitVectors({ n: 6_000, dim, seed: 9, topics: 8, subtopics: 4 });
