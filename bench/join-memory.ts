@@ -194,12 +194,12 @@ const file = writeResult({
     graceMs: GRACE_MS,
     completeOnly,
   },
-  figures: completeOnly
-    ? {}
-    : {
-        join_memory_mb_after_1m_sessions:
-          stoppedEarly || (!quick && sessions < 1_000_000) ? null : last.heap_used_mb,
-      },
+  figures: {
+    [completeOnly ? 'join_memory_mb_after_1m_sessions_happy_path' : 'join_memory_mb_after_1m_sessions']:
+      stoppedEarly || (!quick && sessions < 1_000_000) ? null : last.heap_used_mb,
+    held_sessions: last.held_sessions,
+    reached_sessions: last.sessions,
+  },
   notes: [
     ...(stoppedEarly
       ? [
