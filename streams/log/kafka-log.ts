@@ -20,6 +20,7 @@ import type {
   TopicPartition,
   TopicSpec,
 } from './event-log.ts';
+import { splitBySize } from './split-by-size.ts';
 
 export interface KafkaLogOptions {
   readonly brokers: readonly string[];
@@ -33,6 +34,11 @@ export interface KafkaLogOptions {
   /** Where kafkajs's own log lines go (default: warnings and errors to stderr as one JSON line). */
   readonly logCreator?: logCreator;
   readonly logLevel?: LogLevel;
+  /**
+   * A `send` is split into produce requests of at most this many bytes (default 900,000), below
+   * the broker's default `message.max.bytes` of 1 MiB per record batch. Raise both together.
+   */
+  readonly maxRequestBytes?: number;
 }
 
 const quietLogCreator: logCreator =
@@ -123,15 +129,19 @@ export function createKafkaLog(opts: KafkaLogOptions): EventLog & {
     async send(topic: string, messages: readonly LogMessage[]) {
       if (messages.length === 0) return;
       const p = await getProducer();
-      await p.send({
-        topic,
-        acks: -1,
-        messages: messages.map((m) => ({
-          key: m.key,
-          value: m.value,
-          headers: m.headers ? { ...m.headers } : undefined,
-        })),
-      });
+      // One request per run, in order: a partition's messages keep their order, and a large
+      // backlog (a replay, a burst of H) never makes a batch the broker refuses forever.
+      for (const run of splitBySize(messages, opts.maxRequestBytes ?? 900_000)) {
+        await p.send({
+          topic,
+          acks: -1,
+          messages: run.map((m) => ({
+            key: m.key,
+            value: m.value,
+            headers: m.headers ? { ...m.headers } : undefined,
+          })),
+        });
+      }
     },
     consumer(copts: ConsumerOptions): LogConsumer {
       let consumer: Consumer | null = null;
