@@ -50,6 +50,11 @@ export const apiEnvSchema = z.object({
   EVENT_TIMEOUT_MS: int(2_000, 50),
   /** Longest a SIGTERM waits for requests in flight before closing their connections. */
   DRAIN_TIMEOUT_MS: int(10_000),
+  /**
+   * API processes sharing the port (node:cluster; each one a whole API with its own index feeder).
+   * Node serves on one thread, so one per core is how a machine's cores are used.
+   */
+  API_WORKERS: int(1, 1).pipe(z.number().max(64)),
   // LLM variant A (control) and B (the new model); OpenAI or any OpenAI-compatible endpoint.
   LLM_API_BASE: z.url().optional(),
   LLM_API_KEY: z.string().optional(),

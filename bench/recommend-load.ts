@@ -26,11 +26,13 @@
  * or `npx tsx bench/recommend-load.ts --profile-summary <file>` for self time per function.
  */
 import { type ChildProcess, fork } from 'node:child_process';
+import cluster, { type Worker } from 'node:cluster';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import { Session } from 'node:inspector/promises';
 import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
+import net from 'node:net';
 import os from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -81,6 +83,13 @@ export interface RecommendBenchOptions {
   readonly seed?: number;
   /** Run the server under `--cpu-prof` (profile written to bench/results/profiles/). */
   readonly cpuProf?: boolean;
+  /**
+   * Server processes (node:cluster workers sharing the ports, as `API_WORKERS` does for
+   * `npm run api`); default: one per core. Both the API and the bare app get the same number.
+   */
+  readonly workers?: number;
+  /** Results file name (default `recommend`); figures are also written with `_<suffix>` keys. */
+  readonly name?: string;
   /** Also find where the p99 target holds: open loop at 25/50/75 % of the max (default true). */
   readonly sweep?: boolean;
   readonly log?: (line: string) => void;
@@ -94,6 +103,8 @@ interface ServeParams {
   readonly dim: number;
   readonly koShare: number;
   readonly seed: number;
+  /** Server processes sharing the ports (node:cluster), as `npm run api` runs with API_WORKERS. */
+  readonly workers: number;
 }
 
 // ─── the server (child process) ───────────────────────────────────────────────────────────────
@@ -179,7 +190,83 @@ function syntheticProfile(
   return p;
 }
 
+/** A port nothing listens on now (the cluster's workers then share it through the primary). */
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as AddressInfo;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+/**
+ * With `workers` > 1 the server child is a node:cluster primary: it forks the workers (each builds
+ * the same data from the same seed and serves both apps on two shared ports), and answers the
+ * parent for all of them — CPU summed, event-loop use averaged, profiles from the first worker.
+ */
+async function clusterPrimary(params: ServeParams): Promise<void> {
+  const ports = { api: await freePort(), bare: await freePort() };
+  const workers = Array.from({ length: params.workers }, () =>
+    cluster.fork({ BENCH_SERVER_PORTS: JSON.stringify(ports) }),
+  );
+  const replies = new Map<string, (m: Record<string, unknown>) => void>();
+  const ask = (w: Worker, msg: Record<string, unknown>, answer: string) =>
+    new Promise<Record<string, unknown>>((resolve) => {
+      replies.set(`${w.id}:${answer}`, resolve);
+      w.send(msg);
+    });
+  const readies = workers.map(
+    (w) =>
+      new Promise<ReadyMessage>((resolve, reject) => {
+        w.once('exit', (code) =>
+          reject(new Error(`bench server worker exited (${code}) before it was ready`)),
+        );
+        w.on('message', (m: { type: string } & Record<string, unknown>) => {
+          if (m.type === 'ready') resolve(m as unknown as ReadyMessage);
+          else replies.get(`${w.id}:${m.type}`)?.(m);
+        });
+      }),
+  );
+  const ready = await Promise.all(readies);
+  process.send!({ ...ready[0]!, build: { ...ready[0]!.build, workers: params.workers } });
+  process.on('message', (m: { type: string; id?: number; file?: string }) => {
+    void (async () => {
+      if (m.type === 'cpu') {
+        const all = await Promise.all(workers.map((w) => ask(w, m, 'cpu')));
+        const sum = (k: string) => all.reduce((a, x) => a + (x[k] as number), 0);
+        const own = process.cpuUsage();
+        process.send!({
+          type: 'cpu',
+          id: m.id,
+          cpuMicros: sum('cpuMicros') + own.user + own.system,
+          eluActive: sum('eluActive') / all.length,
+          eluIdle: sum('eluIdle') / all.length,
+          heapMb: sum('heapMb'),
+          rssMb: sum('rssMb'),
+        });
+      } else if (m.type === 'profile-start') {
+        process.send!(await ask(workers[0]!, m, 'profile-started'));
+      } else if (m.type === 'profile-stop') {
+        process.send!(await ask(workers[0]!, m, 'profile-stopped'));
+      } else if (m.type === 'stop') {
+        const all = await Promise.all(workers.map((w) => ask(w, m, 'stopped')));
+        const emitted = all.reduce((a, x) => a + (x.emitted as number), 0);
+        const emittedBytes = all.reduce((a, x) => a + (x.emittedBytes as number), 0);
+        process.send!({ type: 'stopped', emitted, emittedBytes });
+        setTimeout(() => process.exit(0), 100);
+      }
+    })();
+  });
+}
+
 async function serveMain(params: ServeParams): Promise<void> {
+  if (params.workers > 1 && cluster.isPrimary) return clusterPrimary(params);
+  const fixedPorts = process.env.BENCH_SERVER_PORTS
+    ? (JSON.parse(process.env.BENCH_SERVER_PORTS) as { api: number; bare: number })
+    : null;
   const t0 = performance.now();
   const { users, contexts, dim, koShare, seed } = params;
   const rnd = mulberry32(seed);
@@ -323,14 +410,14 @@ async function serveMain(params: ServeParams): Promise<void> {
     return c.json({ ok: true });
   });
 
-  const listen = (fetch: (req: Request) => Response | Promise<Response>) =>
+  const listen = (fetch: (req: Request) => Response | Promise<Response>, port: number) =>
     new Promise<{ port: number; close: () => void }>((resolve) => {
-      const server = serve({ fetch, port: 0, hostname: '127.0.0.1' }, (info: AddressInfo) =>
+      const server = serve({ fetch, port, hostname: '127.0.0.1' }, (info: AddressInfo) =>
         resolve({ port: info.port, close: () => server.close() }),
       );
     });
-  const apiServer = await listen(app.fetch);
-  const bareServer = await listen(bare.fetch);
+  const apiServer = await listen(app.fetch, fixedPorts?.api ?? 0);
+  const bareServer = await listen(bare.fetch, fixedPorts?.bare ?? 0);
   const stats = index.stats();
   const ready: ReadyMessage = {
     type: 'ready',
@@ -718,7 +805,9 @@ export async function runRecommendBench(opts: RecommendBenchOptions = {}): Promi
     koShare: opts.koShare ?? 0.5,
     seed: opts.seed ?? 7,
     nprobe: opts.nprobe,
+    workers: Math.max(1, Math.floor(opts.workers ?? os.availableParallelism())),
   };
+  const name = opts.name ?? 'recommend';
   const connections = opts.connections ?? 32;
   const duration = opts.duration ?? (quick ? 5 : 15);
   const rate = opts.rate ?? 1000;
@@ -911,16 +1000,22 @@ export async function runRecommendBench(opts: RecommendBenchOptions = {}): Promi
       recommend_rps_max: recMax.rps,
       bare_rps_max: bareGet.rps,
     };
+    // `recommend-one-process` → also `recommend_p99_ms_at_1000rps_one_process`, … for the summary.
+    const suffix = name.startsWith('recommend-') ? name.slice('recommend-'.length).replaceAll('-', '_') : '';
+    const suffixed = suffix
+      ? Object.fromEntries(Object.entries(figures).map(([k, v]) => [`${k}_${suffix}`, v]))
+      : {};
     const result = {
-      benchmark: 'recommend',
+      benchmark: name,
       workload:
-        `POST /recommend over HTTP (@hono/node-server, server in its own process) on in-memory stores: ` +
+        `POST /recommend over HTTP (@hono/node-server; the server in its own process, ${params.workers} ` +
+        `worker${params.workers === 1 ? '' : 's'} sharing the ports through node:cluster) on in-memory stores: ` +
         `${fmt(params.users)} synthetic users (median ${build.sessions_p50} sessions, per-option ${params.dim}-dim mean contexts), ` +
         `8 clusters, an IVF index of ${fmt(params.contexts)} × ${params.dim} offline embeddings of two-sentence texts from the context pool (${Math.round(params.koShare * 100)} % ko), ` +
         `bodies rotating over 4,096 requests (5 % cold-start users, half with a document); events serialised, not sent. ` +
         `Compared with a bare Hono endpoint in the same server process. autocannon (closed loop, ${connections} connections) ` +
         `for max throughput; an open-loop generator for the fixed ${rate} req/s p99.`,
-      reproduce: `npx tsx bench/recommend-load.ts${quick ? ' --quick' : ''}`,
+      reproduce: `npx tsx bench/recommend-load.ts${quick ? ' --quick' : ''} --workers ${params.workers}${name === 'recommend' ? '' : ` --name ${name}`}`,
       quick,
       params: {
         ...params,
@@ -932,6 +1027,8 @@ export async function runRecommendBench(opts: RecommendBenchOptions = {}): Promi
       },
       figures: {
         ...figures,
+        ...suffixed,
+        server_workers: params.workers,
         recommend_ratio_vs_bare_post: round(recMax.rps / barePost.rps, 3),
         bare_post_rps_max: barePost.rps,
         recommend_p99_ms_at_1000rps_autocannon: bursty.p99_ms,
@@ -973,7 +1070,7 @@ export async function runRecommendBench(opts: RecommendBenchOptions = {}): Promi
       })),
     );
     log(
-      `recommend: p99 at ${rate} req/s ${fmt(figures.recommend_p99_ms_at_1000rps, 2)} ms` +
+      `${name} (${params.workers} server worker${params.workers === 1 ? '' : 's'}): p99 at ${rate} req/s ${fmt(figures.recommend_p99_ms_at_1000rps, 2)} ms` +
         `${paced.overloaded ? ` (OVERLOADED: it sustains ~${fmt(recMax.rps)} req/s)` : ''} (target ≤ 25), ` +
         `max ${fmt(figures.recommend_rps_max)} req/s = ${figures.recommend_ratio_vs_bare} × bare GET ` +
         `(${fmt(figures.bare_rps_max)} req/s; target ≥ 0.4), ${result.figures.recommend_ratio_vs_bare_post} × bare POST`,
@@ -1035,6 +1132,8 @@ if (isMain) {
       'cpu-prof': { type: 'boolean', default: false },
       'no-sweep': { type: 'boolean', default: false },
       'profile-summary': { type: 'string' },
+      workers: { type: 'string' },
+      name: { type: 'string' },
     },
   });
   const num = (v: string | undefined) => (v === undefined ? undefined : Number(v));
@@ -1063,6 +1162,8 @@ if (isMain) {
       dim: num(args.dim),
       koShare: num(args['ko-share']),
       nprobe: num(args.nprobe),
+      workers: num(args.workers),
+      name: args.name,
       connections: num(args.connections),
       duration: num(args.duration),
       rate: num(args.rate),

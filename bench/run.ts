@@ -169,7 +169,8 @@ const BENCHES: readonly Bench[] = [
     ],
   },
   {
-    // The HTTP API against a bare Hono endpoint, server in a child process (bench/recommend-load.ts).
+    // The HTTP API against a bare Hono endpoint, server in a child process (bench/recommend-load.ts),
+    // one server worker per core as `API_WORKERS` deploys it; the same with one process below.
     name: 'recommend',
     script: 'bench/recommend-load.ts',
     args: (quick) => (quick ? ['--quick'] : []),
@@ -185,6 +186,36 @@ const BENCHES: readonly Bench[] = [
       {
         key: 'recommend_ratio_vs_bare',
         label: '/recommend ÷ bare Hono throughput',
+        unit: '×',
+        digits: 3,
+        target: '≥ 0.4',
+        pass: (v) => v >= 0.4,
+      },
+    ],
+  },
+  {
+    name: 'recommend-one-process',
+    script: 'bench/recommend-load.ts',
+    args: (quick) => [
+      ...(quick ? ['--quick'] : []),
+      '--workers',
+      '1',
+      '--name',
+      'recommend-one-process',
+      '--no-sweep',
+    ],
+    figures: [
+      {
+        key: 'recommend_p99_ms_at_1000rps_one_process',
+        label: '/recommend p99 at 1,000 req/s, one process',
+        unit: 'ms',
+        digits: 1,
+        target: '≤ 25',
+        pass: (v) => v <= 25,
+      },
+      {
+        key: 'recommend_ratio_vs_bare_one_process',
+        label: '/recommend ÷ bare Hono, one process each',
         unit: '×',
         digits: 3,
         target: '≥ 0.4',

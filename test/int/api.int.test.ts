@@ -263,6 +263,26 @@ describe.skipIf(!svc.ok)('the API process on Kafka and Redis, next to the stream
     expect(await api.kill('SIGTERM')).toBe(0);
   });
 
+  it('with API_WORKERS=2 runs two API processes on one port, and a SIGTERM drains and stops both', async () => {
+    const n = ns();
+    const api = startApi({ ...n.env, API_WORKERS: '2' });
+    const http = client(await api.port);
+    await eventually(async () => expect((await http.get('/ready')).status).toBe(200), 30_000, 200);
+    await eventually(
+      async () => {
+        for (let i = 0; i < 8; i++) {
+          const res = await http.post('/recommend', { user_id: `w${i}`, text: THESIS[i % THESIS.length] });
+          expect(res.status).toBe(200);
+        }
+        expect(api.output.join('').match(/"msg":"ready"/g)?.length).toBe(2);
+      },
+      30_000,
+      200,
+    );
+    expect(await api.kill('SIGTERM')).toBe(0);
+    expect(api.output.join('').match(/"msg":"stopped"/g)?.length).toBe(2);
+  });
+
   it('refuses a bad configuration with a message naming the variable (exit 2)', async () => {
     const api = spawnApi({ KAFKA_BROKERS: svc.kafkaBrokers, REDIS_URL: 'localhost:6379', ALPHA: '0.9' });
     running.push(api);
