@@ -95,6 +95,23 @@ describe.skipIf(!svc.ok)('stream processor on Kafka and Redis', () => {
     const n = namespace(svc);
     const a = start(n.env);
     const b = start(n.env);
+    // Both in the join group, with partitions, before anything is produced: otherwise the first one
+    // up may read (and after the rebalance re-read) most of the first half on its own.
+    await eventually(
+      async () => {
+        const admin = kafka.admin();
+        await admin.connect();
+        try {
+          const { groups } = await admin.describeGroups([n.env.JOIN_GROUP!]);
+          expect(groups[0]!.state).toBe('Stable');
+          expect(groups[0]!.members.length).toBe(2);
+        } finally {
+          await admin.disconnect();
+        }
+      },
+      60_000,
+      250,
+    );
     const half = Math.floor(events.length / 2);
     await produce(kafka, n.topics, events.slice(0, half));
     await sleep(4000);
