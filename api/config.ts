@@ -1,35 +1,15 @@
 import { z } from 'zod';
+import { envInt, serviceEnvFields } from '../common/service-env.ts';
 import type { TopicNames } from '../schemas/index.ts';
 import { topicNames } from '../streams/config.ts';
 import { DEFAULT_SCORING_CONFIG, type ScoringConfig, validateScoringConfig } from './scoring/index.ts';
 
-const int = (def: number, min = 0) => z.coerce.number().int().min(min).default(def);
+const int = envInt;
 const share = (def: number) => z.coerce.number().min(0).max(1).default(def);
 
 /** Environment of the API process (`npm run api`), parsed once at start-up. */
 export const apiEnvSchema = z.object({
-  KAFKA_BROKERS: z
-    .string({
-      error: 'KAFKA_BROKERS is required, e.g. 127.0.0.1:19092 (npm run services:up writes .services.env)',
-    })
-    .min(1)
-    .transform((s) =>
-      s
-        .split(',')
-        .map((b) => b.trim())
-        .filter(Boolean),
-    ),
-  REDIS_URL: z
-    .string({ error: 'REDIS_URL is required, e.g. redis://127.0.0.1:16379' })
-    .regex(/^rediss?:\/\//, 'a redis:// or rediss:// URL'),
-  TOPIC_NAMESPACE: z
-    .string()
-    .regex(/^[A-Za-z0-9._-]+$/)
-    .default('sentencify'),
-  /** Used only when the API creates the topics first: must equal the stream processor's. */
-  SESSION_PARTITIONS: int(6, 1),
-  TRAINING_PARTITIONS: int(6, 1),
-  REDIS_PREFIX: z.string().default(''),
+  ...serviceEnvFields,
   /** Redis commands fail after this long, so /recommend answers degraded instead of hanging. */
   REDIS_COMMAND_TIMEOUT_MS: int(300, 10),
   PORT: int(8080).pipe(z.number().max(65_535)),

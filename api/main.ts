@@ -5,8 +5,8 @@
  * passed on to them so each drains and closes as it would alone.
  */
 import cluster from 'node:cluster';
+import { environment } from '../common/environment.ts';
 import { parseApiConfig } from './config.ts';
-import { environment } from './environment.ts';
 
 const log = (msg: string, extra: Record<string, unknown> = {}) =>
   process.stdout.write(`${JSON.stringify({ t: new Date().toISOString(), msg, ...extra })}\n`);

@@ -1,36 +1,17 @@
 import { z } from 'zod';
+import { envInt, serviceEnvFields } from '../common/service-env.ts';
 import type { TopicNames } from '../schemas/index.ts';
 import { DEFAULT_MAX_EVENT_BYTES } from './codec/session-codec.ts';
 import type { TopologyConfig } from './topology.ts';
 
-const int = (def: number, min = 0) => z.coerce.number().int().min(min).default(def);
+const int = envInt;
 
 /** Environment of the stream processor (`npm run stream`), parsed once at start-up. */
 export const streamEnvSchema = z.object({
-  KAFKA_BROKERS: z
-    .string({
-      error: 'KAFKA_BROKERS is required, e.g. 127.0.0.1:19092 (npm run services:up writes .services.env)',
-    })
-    .min(1)
-    .transform((s) =>
-      s
-        .split(',')
-        .map((b) => b.trim())
-        .filter(Boolean),
-    ),
-  REDIS_URL: z
-    .string({ error: 'REDIS_URL is required, e.g. redis://127.0.0.1:16379' })
-    .regex(/^rediss?:\/\//, 'a redis:// or rediss:// URL'),
+  ...serviceEnvFields,
   SCHEMA_REGISTRY_URL: z.url().optional(),
-  TOPIC_NAMESPACE: z
-    .string()
-    .regex(/^[A-Za-z0-9._-]+$/)
-    .default('sentencify'),
-  SESSION_PARTITIONS: int(6, 1),
-  TRAINING_PARTITIONS: int(6, 1),
   JOIN_GROUP: z.string().min(1).default('sentencify-join'),
   PROFILE_GROUP: z.string().min(1).default('sentencify-profiles'),
-  REDIS_PREFIX: z.string().default(''),
   WINDOW_MS: int(30 * 60_000, 1),
   GRACE_MS: int(10 * 60_000),
   IDLE_LAG_MS: int(5_000),

@@ -2,9 +2,10 @@
  * The stream processor against real services: `npm run stream`. Composition root: the only place
  * that reads the environment, creates clients, wires the topology and handles SIGTERM/SIGINT.
  */
-import { existsSync, readFileSync } from 'node:fs';
+
 import { createServer } from 'node:http';
 import { Redis } from 'ioredis';
+import { environment } from '../common/environment.ts';
 import { createWorkerReclusterer } from './clustering/worker-reclusterer.ts';
 import { createRegistrySerde, type EventSerde, jsonSerde, registrySubjects } from './codec/serde.ts';
 import { parseStreamConfig } from './config.ts';
@@ -18,19 +19,6 @@ import {
   startProfileProcessor,
   topicSpecs,
 } from './topology.ts';
-
-/** `.services.env` (written by `npm run services:up`) fills in what the environment leaves unset. */
-function environment(): Record<string, string | undefined> {
-  const env: Record<string, string | undefined> = {};
-  const file = process.env.SERVICES_ENV_FILE ?? '.services.env';
-  if (existsSync(file)) {
-    for (const line of readFileSync(file, 'utf8').split('\n')) {
-      const m = /^\s*([A-Z0-9_]+)=(.*)$/.exec(line);
-      if (m) env[m[1]!] = m[2]!.trim();
-    }
-  }
-  return { ...env, ...process.env };
-}
 
 const log = (msg: string, extra: Record<string, unknown> = {}) =>
   process.stdout.write(`${JSON.stringify({ t: new Date().toISOString(), msg, ...extra })}\n`);

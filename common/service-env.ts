@@ -1,0 +1,32 @@
+import { z } from 'zod';
+
+/** An integer variable with a default and a lower bound, from its string form. */
+export const envInt = (def: number, min = 0) => z.coerce.number().int().min(min).default(def);
+
+/**
+ * The variables every process on the real services reads alike (the stream processor and the API):
+ * where Kafka and Redis are and the namespace of topics and keys. Spread into each process's schema.
+ */
+export const serviceEnvFields = {
+  KAFKA_BROKERS: z
+    .string({
+      error: 'KAFKA_BROKERS is required, e.g. 127.0.0.1:19092 (npm run services:up writes .services.env)',
+    })
+    .min(1)
+    .transform((s) =>
+      s
+        .split(',')
+        .map((b) => b.trim())
+        .filter(Boolean),
+    ),
+  REDIS_URL: z
+    .string({ error: 'REDIS_URL is required, e.g. redis://127.0.0.1:16379' })
+    .regex(/^rediss?:\/\//, 'a redis:// or rediss:// URL'),
+  TOPIC_NAMESPACE: z
+    .string()
+    .regex(/^[A-Za-z0-9._-]+$/)
+    .default('sentencify'),
+  SESSION_PARTITIONS: envInt(6, 1),
+  TRAINING_PARTITIONS: envInt(6, 1),
+  REDIS_PREFIX: z.string().default(''),
+};
