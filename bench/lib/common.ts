@@ -6,6 +6,7 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
+import { type ServiceUrls, unreachable } from '../../scripts/services/reachable.ts';
 
 export const ROOT = join(import.meta.dirname, '../..');
 export const RESULTS_DIR = join(ROOT, 'bench/results');
@@ -98,10 +99,7 @@ export function readResult(name: string): BenchResult | null {
   }
 }
 
-export interface ServiceUrls {
-  readonly kafkaBrokers: string;
-  readonly redisUrl: string;
-}
+export type { ServiceUrls };
 
 /**
  * KAFKA_BROKERS / REDIS_URL from the environment, else from `.services.env` (written by
@@ -127,45 +125,11 @@ export function serviceUrls(): ServiceUrls | { readonly missing: string } {
   return { kafkaBrokers, redisUrl };
 }
 
-/** Resolves to null when both services answer, else to the reason. */
-export async function unreachable(s: ServiceUrls): Promise<string | null> {
-  const { Redis } = await import('ioredis');
-  const { Kafka, logLevel } = await import('kafkajs');
-  const redis = new Redis(s.redisUrl, {
-    lazyConnect: true,
-    maxRetriesPerRequest: 0,
-    retryStrategy: () => null,
-  });
-  try {
-    await redis.connect();
-    await redis.ping();
-  } catch (err) {
-    return `Redis at ${s.redisUrl} did not answer: ${(err as Error).message}`;
-  } finally {
-    redis.disconnect();
-  }
-  const admin = new Kafka({
-    brokers: s.kafkaBrokers.split(','),
-    logLevel: logLevel.NOTHING,
-    retry: { retries: 1 },
-    connectionTimeout: 2000,
-  }).admin();
-  try {
-    await admin.connect();
-    await admin.listTopics();
-  } catch (err) {
-    return `Kafka at ${s.kafkaBrokers} did not answer: ${(err as Error).message}`;
-  } finally {
-    await admin.disconnect().catch(() => {});
-  }
-  return null;
-}
-
 /** Services for a benchmark that needs them, or the reason it must skip. */
 export async function requireServices(): Promise<ServiceUrls | { readonly missing: string }> {
   const s = serviceUrls();
   if ('missing' in s) return s;
-  const why = await unreachable(s);
+  const why = await unreachable(s, { retries: 1 });
   return why ? { missing: why } : s;
 }
 

@@ -1,8 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Redis } from 'ioredis';
-import { Kafka, logLevel } from 'kafkajs';
 import type { TestProject } from 'vitest/node';
+import { unreachable } from '../../scripts/services/reachable.ts';
 
 export interface Services {
   readonly ok: boolean;
@@ -29,36 +28,6 @@ function servicesFile(): Record<string, string> {
     if (m) out[m[1]!] = m[2]!.trim();
   }
   return out;
-}
-
-async function reachable(kafkaBrokers: string, redisUrl: string): Promise<string | null> {
-  const redis = new Redis(redisUrl, {
-    lazyConnect: true,
-    maxRetriesPerRequest: 0,
-    retryStrategy: () => null,
-  });
-  try {
-    await redis.connect();
-    await redis.ping();
-  } catch (err) {
-    return `Redis at ${redisUrl} did not answer: ${(err as Error).message}`;
-  } finally {
-    redis.disconnect();
-  }
-  const admin = new Kafka({
-    brokers: kafkaBrokers.split(','),
-    logLevel: logLevel.NOTHING,
-    retry: { retries: 2 },
-  }).admin();
-  try {
-    await admin.connect();
-    await admin.listTopics();
-  } catch (err) {
-    return `Kafka at ${kafkaBrokers} did not answer: ${(err as Error).message}`;
-  } finally {
-    await admin.disconnect().catch(() => {});
-  }
-  return null;
 }
 
 /** Testcontainers, where a Docker engine is there (a developer laptop). */
@@ -113,7 +82,7 @@ export default async function setup(project: TestProject) {
   let services: Services;
   let stop = async () => {};
   if (kafkaBrokers && redisUrl) {
-    const problem = await reachable(kafkaBrokers, redisUrl);
+    const problem = await unreachable({ kafkaBrokers, redisUrl });
     services = problem
       ? { ok: false, kafkaBrokers, redisUrl, source: 'env', reason: problem }
       : {
