@@ -34,7 +34,6 @@ REGISTRY_HEAP="${REGISTRY_HEAP:--Xms32m -Xmx256m}"
 REGISTRY_JVM_OPTS="${REGISTRY_JVM_OPTS:--XX:TieredStopAtLevel=1}"
 REGISTRY_READY_TIMEOUT="${REGISTRY_READY_TIMEOUT:-90}"
 REGISTRY_STOP_TIMEOUT="${REGISTRY_STOP_TIMEOUT:-20}"
-MAVEN_CENTRAL_URL="${MAVEN_CENTRAL_URL:-https://repo.maven.apache.org/maven2}"
 
 KAFKA_HOME="$SERVICES_DIR/kafka"
 KAFKA_LIBS="$KAFKA_HOME/libs"
@@ -469,35 +468,31 @@ registry_answers() { curl -sf -m 2 -o /dev/null "$REGISTRY_URL/subjects" 2>/dev/
 
 registry_jar() { find "$REGISTRY_APP" -maxdepth 1 -name 'apicurio-registry-app-*-runner.jar' 2>/dev/null | head -1; }
 
-# The app tarball, fetched with curl and checked against Central's .sha1: its parent pom is not
-# on Central, so `mvn dependency:copy` cannot resolve it.
+# The app tarball, resolved by Maven like the Kafka jars (so through whatever repository Maven is
+# set up to use). Its parent pom is not published: `dependency:copy` and 3.x's `get` refuse the
+# artifact for that, 2.8's `get` without transitive dependencies only warns about it.
 registry_fetch() {
   local stamp="$REGISTRY_APP/.complete" want="apicurio-registry-app:$REGISTRY_VERSION"
   if [[ -f "$stamp" && "$(cat "$stamp")" == "$want" ]]; then return 0; fi
-  command -v curl >/dev/null || { err "registry: curl not found (apt-get install -y curl)"; return 1; }
+  command -v mvn >/dev/null || { err "registry: mvn not found (apt-get install -y maven)"; return 1; }
   command -v java >/dev/null || { err "registry: java not found (Java 17+ needed)"; return 1; }
-  local t0 name url tgz sha
+  local t0 repo tgz
   t0="$(now_ms)"
-  name="apicurio-registry-app-$REGISTRY_VERSION-all.tar.gz"
-  url="$MAVEN_CENTRAL_URL/io/apicurio/apicurio-registry-app/$REGISTRY_VERSION/$name"
-  tgz="$REGISTRY_HOME/$name"
+  repo="${MAVEN_REPO_LOCAL:-$HOME/.m2/repository}"
+  tgz="$repo/io/apicurio/apicurio-registry-app/$REGISTRY_VERSION/apicurio-registry-app-$REGISTRY_VERSION-all.tar.gz"
   mkdir -p "$REGISTRY_HOME"
   log "registry: downloading Apicurio Registry $REGISTRY_VERSION (~105 MB, first run only)…"
-  if ! sha="$(curl -sSfL --retry 3 "$url.sha1" 2>&1)" || ! curl -sSfL --retry 3 -o "$tgz.part" "$url" 2>"$REGISTRY_HOME/download.log"; then
-    err "registry: download of $url failed: ${sha:-}$(tail -n 5 "$REGISTRY_HOME/download.log" 2>/dev/null)"
-    rm -f "$tgz.part"
-    return 1
-  fi
-  sha="${sha%% *}"
-  if [[ "$(sha1sum "$tgz.part" | cut -d' ' -f1)" != "$sha" ]]; then
-    err "registry: checksum mismatch for $name (expected $sha)"
-    rm -f "$tgz.part"
+  if ! mvn -B -q "-Dmaven.repo.local=$repo" \
+      org.apache.maven.plugins:maven-dependency-plugin:2.8:get \
+      "-Dartifact=io.apicurio:apicurio-registry-app:$REGISTRY_VERSION:tar.gz:all" -Dtransitive=false \
+      >"$REGISTRY_HOME/mvn.log" 2>&1 || [[ ! -s "$tgz" ]]; then
+    err "registry: maven download failed; tail of $REGISTRY_HOME/mvn.log:"
+    tail -n 30 "$REGISTRY_HOME/mvn.log" >&2
     return 1
   fi
   rm -rf "$REGISTRY_APP.tmp"
   mkdir -p "$REGISTRY_APP.tmp"
-  tar xzf "$tgz.part" -C "$REGISTRY_APP.tmp" || { err "registry: could not unpack $name"; rm -f "$tgz.part"; return 1; }
-  rm -f "$tgz.part"
+  tar xzf "$tgz" -C "$REGISTRY_APP.tmp" || { err "registry: could not unpack $tgz"; return 1; }
   rm -rf "$REGISTRY_APP"
   mv "$REGISTRY_APP.tmp" "$REGISTRY_APP"
   printf '%s\n' "$want" >"$stamp"
