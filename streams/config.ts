@@ -14,6 +14,8 @@ export const streamEnvSchema = z.object({
   PROFILE_GROUP: z.string().min(1).default('sentencify-profiles'),
   WINDOW_MS: int(30 * 60_000, 1),
   GRACE_MS: int(10 * 60_000),
+  /** Event time a restart re-reads before the oldest live session (default 2 × (window + grace + tombstone)). */
+  REPLAY_MS: z.coerce.number().int().min(0).optional(),
   IDLE_LAG_MS: int(5_000),
   MAX_EVENT_BYTES: int(DEFAULT_MAX_EVENT_BYTES, 1024),
   MAX_BATCH: int(500, 1),
@@ -63,6 +65,7 @@ export function parseStreamConfig(env: Record<string, string | undefined>): Stre
       profileGroup: e.PROFILE_GROUP,
       windowMs: e.WINDOW_MS,
       graceMs: e.GRACE_MS,
+      replayMs: e.REPLAY_MS,
       idleLagMs: e.IDLE_LAG_MS,
       maxEventBytes: e.MAX_EVENT_BYTES,
       maxBatchSize: e.MAX_BATCH,

@@ -54,6 +54,8 @@ export interface TopologyConfig {
   readonly graceMs: number;
   readonly tombstoneMs?: number;
   readonly plausibleGapMs?: number;
+  /** Event time a replay re-reads before the oldest live session (SessionJoin's `replayMs`). */
+  readonly replayMs?: number;
   /**
    * While a partition is caught up, its event time is taken to move on at the clock's pace from
    * the newest event seen, after a pause of idleLagMs (for slow producers): sessions close even
@@ -291,6 +293,7 @@ export function startJoinProcessor(deps: TopologyDeps, cfg: TopologyConfig): Run
         graceMs: cfg.graceMs,
         tombstoneMs: cfg.tombstoneMs,
         plausibleGapMs: cfg.plausibleGapMs,
+        replayMs: cfg.replayMs,
       }),
       concatMap((r) => {
         const step = (async () => {

@@ -154,7 +154,14 @@ export function encodeDeadLetter(d: DeadLetter, key: string | null): LogMessage 
 /** Join checkpoint ↔ the metadata string committed next to a Kafka offset. */
 export function checkpointMetadata(cp: JoinCheckpoint): string {
   const n = (x: number) => (Number.isFinite(x) ? x : null);
-  return JSON.stringify({ v: 1, w: n(cp.watermark), m: n(cp.topicMaxTs) });
+  return JSON.stringify({
+    v: 1,
+    w: n(cp.watermark),
+    m: n(cp.topicMaxTs),
+    ...(cp.resumeAt !== undefined && cp.resumeWatermark !== undefined
+      ? { r: cp.resumeAt, rw: n(cp.resumeWatermark) }
+      : {}),
+  });
 }
 
 export function checkpointFromCommit(c: {
@@ -165,7 +172,13 @@ export function checkpointFromCommit(c: {
 }): JoinCheckpoint | null {
   if (!c.metadata) return null;
   try {
-    const m = JSON.parse(c.metadata) as { v?: number; w?: number | null; m?: number | null };
+    const m = JSON.parse(c.metadata) as {
+      v?: number;
+      w?: number | null;
+      m?: number | null;
+      r?: number;
+      rw?: number | null;
+    };
     if (m.v !== 1) return null;
     const num = (x: number | null | undefined) => (typeof x === 'number' ? x : Number.NEGATIVE_INFINITY);
     return {
@@ -174,6 +187,7 @@ export function checkpointFromCommit(c: {
       offset: c.offset,
       watermark: num(m.w),
       topicMaxTs: num(m.m),
+      ...(typeof m.r === 'number' ? { resumeAt: m.r, resumeWatermark: num(m.rw) } : {}),
     };
   } catch {
     return null;

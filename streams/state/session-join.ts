@@ -29,6 +29,13 @@ export interface JoinCheckpoint {
   readonly watermark: number;
   /** Largest event time seen on this topic-partition before `offset`. */
   readonly topicMaxTs: number;
+  /**
+   * How far this topic-partition had been processed when the checkpoint was taken (outputs up to
+   * there are durable), and the partition watermark then: a replay re-derives what lies between
+   * `offset` and here without emitting it again (see `checkpoints`). Absent: emit everything.
+   */
+  readonly resumeAt?: number;
+  readonly resumeWatermark?: number;
 }
 
 export type DeadLetterCode =
@@ -66,6 +73,12 @@ export interface SessionJoinOptions {
   readonly tombstoneMs?: number;
   /** A → B or B → C gaps longer than this lower the consistency flag (default 10 min). */
   readonly plausibleGapMs?: number;
+  /**
+   * How much event time a replay re-reads before the oldest live session (default 2 × (window +
+   * grace + tombstone)): enough that the sessions cut in two by the replay's start have closed,
+   * silently, before the replay reaches new input. See `checkpoints`.
+   */
+  readonly replayMs?: number;
 }
 
 const MIN_WM = Number.NEGATIVE_INFINITY;
@@ -88,31 +101,23 @@ interface Session {
   status: Status;
   anchor: number;
   deadline: number;
-  /** Watermark when the session's first event was seen (restores time on replay). */
-  readonly wAtFirst: number;
   readonly ids: Set<string>;
   a: Held | null;
   /** B and C events (sorted); emptied once the session is a tombstone (see `release`). */
   readonly bs: Held[];
   readonly cs: Held[];
   revision: number;
-  /** Per input topic: offset of the session's first and last event there (−1: none), and the
-   * topic's largest event time before the first one. */
+  /** Per input topic: offset of the session's first event there (−1: none). */
   readonly firstOff: number[];
-  readonly lastOff: number[];
-  readonly firstMax: number[];
   /** Signature (sorted event ids) of the last emitted content. */
   emittedSig: string;
   /** Every event id already part of an emitted revision: never dead-lettered afterwards. */
   emittedIds: Set<string> | null;
   gone: boolean;
-  /** `checkpoints` call that last found this (retired) session held back by the commit positions. */
-  heldMark: number;
 }
 
 interface OffsetEntry {
   readonly offset: number;
-  readonly maxBefore: number;
   readonly s: Session;
 }
 
@@ -122,9 +127,9 @@ class OffsetQueue {
   push(e: OffsetEntry): void {
     this.items.push(e);
   }
-  /** The oldest entry whose session is live (not retired or released), dropping the others. */
+  /** The oldest entry whose session is live (not released), dropping the others. */
   front(): OffsetEntry | undefined {
-    while (this.head < this.items.length && this.items[this.head]!.s.status === 'retired') this.head++;
+    while (this.head < this.items.length && this.items[this.head]!.s.gone) this.head++;
     if (this.head > 1024 && this.head * 2 > this.items.length) {
       this.items = this.items.slice(this.head);
       this.head = 0;
@@ -134,6 +139,7 @@ class OffsetQueue {
 }
 
 interface TopicProgress {
+  readonly topic: string;
   readonly index: number;
   maxTs: number;
   /** Last processed offset, -1 when nothing has been read since the start or restore. */
@@ -148,9 +154,21 @@ interface PartitionState {
   readonly topics: Map<string, TopicProgress>;
   readonly sessions: Map<string, Session>;
   readonly deadlines: MinHeap<Session>;
-  readonly created: OffsetQueue;
-  /** Retired sessions not yet released (normally released at the next checkpoint). */
+  /** Positions and time state a replay could start from, oldest first (see `checkpoints`). */
+  snapshots: Snapshot[];
+  /** Sessions past their tombstone, released at the next checkpoint. */
   retired: Session[];
+  /** After a restore: what was processed before it, whose outputs are not emitted again. */
+  resume: { readonly offsets: readonly number[]; readonly wm: number } | null;
+}
+
+/** Where each input topic stood (next offset, null: nothing read yet) and the time state then. */
+interface Snapshot {
+  readonly offsets: (number | null)[];
+  readonly maxTs: number[];
+  readonly wm: number;
+  /** Largest event time on any topic: no event before `offsets` is later than this. */
+  readonly hi: number;
 }
 
 export interface JoinStepOutput {
@@ -185,7 +203,9 @@ export class SessionJoin {
   private readonly touched = new Set<number>();
   /** The partition whose deadlines `advance` is popping right now (see `schedule`). */
   private advancing: PartitionState | null = null;
-  private checkpointCalls = 0;
+  private readonly replayMs: number;
+  /** While `advance` handles a deadline: that deadline (the time the outputs it causes belong to). */
+  private deadlineNow: number | null = null;
 
   constructor(opts: SessionJoinOptions) {
     if (opts.inputTopics.length === 0 || opts.inputTopics.length > 30) {
@@ -196,6 +216,12 @@ export class SessionJoin {
     this.graceMs = opts.graceMs ?? 10 * 60_000;
     this.tombstoneMs = opts.tombstoneMs ?? Math.max(this.windowMs, this.graceMs);
     this.gapMs = opts.plausibleGapMs ?? 10 * 60_000;
+    this.replayMs = opts.replayMs ?? 2 * (this.windowMs + this.graceMs + this.tombstoneMs);
+    if (!(this.replayMs >= this.windowMs + this.graceMs + this.tombstoneMs)) {
+      // Shorter, and a session cut in two by a replay's start could still be open when the replay
+      // reaches new input.
+      throw new Error('SessionJoin: replayMs must be >= windowMs + graceMs + tombstoneMs');
+    }
     if (!(this.windowMs > 0) || !(this.graceMs >= 0) || !(this.tombstoneMs >= this.graceMs)) {
       // tombstoneMs >= graceMs keeps every timely event of a session arriving while it is held.
       throw new Error('SessionJoin: windowMs must be > 0, graceMs >= 0 and tombstoneMs >= graceMs');
@@ -218,6 +244,8 @@ export class SessionJoin {
   assign(partition: number, checkpoints: readonly JoinCheckpoint[] = []): void {
     const ps = this.newPartition(partition);
     let wm = Number.POSITIVE_INFINITY;
+    const resumeAt = this.topicsIn.map(() => -1);
+    let resumeWm = Number.NEGATIVE_INFINITY;
     for (const cp of checkpoints) {
       if (cp.partition !== partition) continue;
       const tp = ps.topics.get(cp.topic);
@@ -225,8 +253,14 @@ export class SessionJoin {
       tp.maxTs = cp.topicMaxTs;
       tp.nextFromRestore = cp.offset;
       wm = Math.min(wm, cp.watermark);
+      if (cp.resumeAt !== undefined && cp.resumeWatermark !== undefined) {
+        resumeAt[tp.index] = cp.resumeAt;
+        resumeWm = Math.max(resumeWm, cp.resumeWatermark);
+      }
     }
     ps.wm = wm === Number.POSITIVE_INFINITY ? MIN_WM : wm;
+    if (resumeAt.some((o) => o >= 0)) ps.resume = { offsets: resumeAt, wm: resumeWm };
+    ps.snapshots.push(this.snapshotNow(ps));
     this.parts.set(partition, ps);
   }
 
@@ -251,6 +285,7 @@ export class SessionJoin {
     const ev = rec.event;
     const ts = parseIsoMs(ev.ts);
     const maxBefore = tp.maxTs;
+    if (tp.lastOffset < 0 && tp.nextFromRestore === null) this.firstRead(ps, tp.index, rec.offset);
     tp.lastOffset = rec.offset;
 
     const s = ps.sessions.get(ev.recommend_session_id);
@@ -266,15 +301,14 @@ export class SessionJoin {
       } else {
         const ns = this.newSession(ps, ev.recommend_session_id, ts);
         ps.sessions.set(ns.id, ns);
-        ps.created.push({ offset: rec.offset, maxBefore, s: ns });
-        this.track(ns, tp, rec.offset, maxBefore);
+        this.track(ns, tp, rec.offset);
         this.add(ns, rec, ts);
         this.schedule(ns);
       }
     } else {
       // Every event decided with this session's state is tracked with it, so that a replay
       // always sees all of the session or none of it.
-      this.track(s, tp, rec.offset, maxBefore);
+      this.track(s, tp, rec.offset);
       if (s.ids.has(ev.event_id)) {
         // An exact duplicate (producer retry, replay): already part of this session's example.
       } else if (s.status === 'tombstone' || s.status === 'retired') {
@@ -299,8 +333,10 @@ export class SessionJoin {
 
   /** A record that never reached the join (dead-lettered at decode) still moves the commit position. */
   skip(topic: string, partition: number, offset: number): void {
-    const tp = this.partitionOf(partition).topics.get(topic);
+    const ps = this.partitionOf(partition);
+    const tp = ps.topics.get(topic);
     if (!tp) throw new Error(`SessionJoin: record from unexpected topic ${topic}`);
+    if (tp.lastOffset < 0 && tp.nextFromRestore === null) this.firstRead(ps, tp.index, offset);
     if (offset > tp.lastOffset) tp.lastOffset = offset;
     this.touched.add(partition);
   }
@@ -328,10 +364,15 @@ export class SessionJoin {
   }
 
   /**
-   * Checkpoints of the partitions touched since the last call. Per topic, the position is the
-   * first offset of the oldest live session there (or just past the last record read), lowered
-   * until no session has events on both sides of the positions: a replay from them then sees
-   * every session whole or not at all. Retired sessions wholly below are released here.
+   * Checkpoints of the partitions touched since the last call. Per topic, the position is where a
+   * replay rebuilds the state from: a snapshot taken at or before the first event of every live
+   * session (so each of them is replayed whole) and, while any session is live, at least
+   * `replayMs` of event time before now. A session that ended before that point but had later
+   * events (a late selection, a straggler) is replayed in part; the margin makes sure such a part
+   * has closed, within the replayed stretch, by the time the replay reaches new input, and
+   * everything the replay derives from records it had already processed (`resumeAt`, up to the
+   * watermark it had then) is not emitted again: it was, before the commit. So the state, the
+   * replay and the commit lag are bounded by the window, not by how sessions overlap.
    */
   checkpoints(all = false): JoinCheckpoint[] {
     const res: JoinCheckpoint[] = [];
@@ -345,67 +386,80 @@ export class SessionJoin {
   }
 
   private partitionCheckpoints(ps: PartitionState, res: JoinCheckpoint[]): void {
-    const tps = [...ps.topics.entries()];
+    for (const s of ps.retired) {
+      s.gone = true;
+      ps.sessions.delete(s.id);
+    }
+    ps.retired = [];
+    const now = this.snapshotNow(ps);
+    const r = ps.resume;
+    if (r && ps.wm > r.wm && r.offsets.every((o, t) => (now.offsets[t] ?? -1) >= o)) ps.resume = null;
+    const last = ps.snapshots[ps.snapshots.length - 1];
+    // One snapshot per minute of event time is plenty to pick a replay start from.
+    if (!last || now.wm >= last.wm + 60_000) ps.snapshots.push(now);
+    let live = false;
     const cut: number[] = [];
-    const cutMax: number[] = [];
-    const known: boolean[] = [];
-    for (const [, tp] of tps) {
+    for (const tp of ps.topics.values()) {
       const f = tp.firsts.front();
-      const next = tp.lastOffset >= 0 ? tp.lastOffset + 1 : tp.nextFromRestore;
-      known.push(f !== undefined || next !== null);
-      cut.push(f ? f.offset : (next ?? Number.POSITIVE_INFINITY));
-      cutMax.push(f ? f.maxBefore : tp.maxTs);
+      if (f) live = true;
+      cut.push(f ? f.offset : Number.POSITIVE_INFINITY);
     }
-    // The least fixpoint: a retired session with an event at or above a cut is held, which lowers
-    // the cuts to its first events, which may hold more. Each pass only re-checks the sessions not
-    // held yet; the result does not depend on the order in which they are found.
-    const mark = ++this.checkpointCalls;
-    const held: Session[] = [];
-    let rest = ps.retired;
-    for (let changed = rest.length > 0; changed; ) {
-      changed = false;
-      const still: Session[] = [];
-      for (const s of rest) {
-        let below = true;
-        for (let i = 0; i < cut.length; i++) {
-          if (s.lastOff[i]! >= cut[i]!) {
-            below = false;
-            break;
-          }
-        }
-        if (below) {
-          still.push(s);
-          continue;
-        }
-        s.heldMark = mark;
-        held.push(s);
-        for (let i = 0; i < cut.length; i++) {
-          if (s.firstOff[i]! >= 0 && s.firstOff[i]! < cut[i]!) {
-            cut[i] = s.firstOff[i]!;
-            cutMax[i] = s.firstMax[i]!;
-            changed = true;
-          }
-        }
+    let start = now;
+    if (live) {
+      const limit = ps.wm - this.replayMs;
+      let i = ps.snapshots.length - 1;
+      for (; i > 0; i--) {
+        const sn = ps.snapshots[i]!;
+        if (sn.hi <= limit && sn.offsets.every((o, t) => o === null || o <= cut[t]!)) break;
       }
-      rest = still;
+      start = ps.snapshots[i]!;
+      if (i > 0) ps.snapshots = ps.snapshots.slice(i);
+    } else {
+      // Nothing live: nothing to rebuild, and nothing before here can be cut in two.
+      ps.snapshots = [now];
     }
-    if (held.length < ps.retired.length) {
-      const keep: Session[] = [];
-      for (const s of ps.retired) {
-        if (s.heldMark === mark) keep.push(s);
-        else {
-          s.gone = true;
-          ps.sessions.delete(s.id);
-        }
-      }
-      ps.retired = keep;
+    for (const tp of ps.topics.values()) {
+      const offset = start.offsets[tp.index];
+      if (offset === null || offset === undefined) continue;
+      res.push({
+        topic: tp.topic,
+        partition: ps.partition,
+        offset,
+        watermark: start.wm,
+        topicMaxTs: start.maxTs[tp.index]!,
+        resumeAt: now.offsets[tp.index] ?? offset,
+        resumeWatermark: ps.wm,
+      });
     }
-    let watermark = ps.created.front()?.s.wAtFirst ?? ps.wm;
-    for (const s of held) if (s.wAtFirst < watermark) watermark = s.wAtFirst;
-    tps.forEach(([topic], i) => {
-      if (known[i])
-        res.push({ topic, partition: ps.partition, offset: cut[i]!, watermark, topicMaxTs: cutMax[i]! });
-    });
+  }
+
+  /** Where the partition stands now, as a place a replay could start from. */
+  private snapshotNow(ps: PartitionState): Snapshot {
+    const offsets: (number | null)[] = [];
+    const maxTs: number[] = [];
+    let hi = MIN_WM;
+    for (const tp of ps.topics.values()) {
+      offsets.push(tp.lastOffset >= 0 ? tp.lastOffset + 1 : tp.nextFromRestore);
+      maxTs.push(tp.maxTs);
+      if (tp.maxTs > hi) hi = tp.maxTs;
+    }
+    return { offsets, maxTs, wm: ps.wm, hi };
+  }
+
+  /** The first record ever read from a topic-partition: snapshots from before it start there. */
+  private firstRead(ps: PartitionState, index: number, offset: number): void {
+    for (const sn of ps.snapshots) if (sn.offsets[index] === null) sn.offsets[index] = offset;
+  }
+
+  /**
+   * Whether an output derived from a record at `offset` of topic `index`, at event time `at`, was
+   * already emitted before the checkpoint this partition was restored from.
+   */
+  private repeated(ps: PartitionState, index: number, offset: number, at: number): boolean {
+    const r = ps.resume;
+    if (r === null) return false;
+    if (at > r.wm) return false;
+    return offset < r.offsets[index]!;
   }
 
   // ---- internals ---------------------------------------------------------------------------
@@ -414,6 +468,7 @@ export class SessionJoin {
     const topics = new Map<string, TopicProgress>();
     for (const [i, t] of this.topicsIn.entries()) {
       topics.set(t, {
+        topic: t,
         index: i,
         maxTs: MIN_WM,
         lastOffset: -1,
@@ -427,8 +482,9 @@ export class SessionJoin {
       topics,
       sessions: new Map(),
       deadlines: new MinHeap<Session>(),
-      created: new OffsetQueue(),
+      snapshots: [],
       retired: [],
+      resume: null,
     };
   }
 
@@ -436,6 +492,7 @@ export class SessionJoin {
     let ps = this.parts.get(partition);
     if (!ps) {
       ps = this.newPartition(partition);
+      ps.snapshots.push(this.snapshotNow(ps));
       this.parts.set(partition, ps);
     }
     return ps;
@@ -448,30 +505,24 @@ export class SessionJoin {
       status: 'open',
       anchor: ts,
       deadline: ts + this.windowMs,
-      wAtFirst: ps.wm,
       ids: new Set(),
       a: null,
       bs: [],
       cs: [],
       revision: 0,
       firstOff: this.topicsIn.map(() => -1),
-      lastOff: this.topicsIn.map(() => -1),
-      firstMax: this.topicsIn.map(() => MIN_WM),
       emittedSig: '',
       emittedIds: null,
       gone: false,
-      heldMark: 0,
     };
   }
 
-  private track(s: Session, tp: TopicProgress, offset: number, maxBefore: number): void {
+  private track(s: Session, tp: TopicProgress, offset: number): void {
     const i = tp.index;
-    if (offset > s.lastOff[i]!) s.lastOff[i] = offset;
     if (s.firstOff[i]! >= 0) return;
     // Only the first offset per topic holds back the commit position; later ones are higher.
     s.firstOff[i] = offset;
-    s.firstMax[i] = maxBefore;
-    tp.firsts.push({ offset, maxBefore, s });
+    tp.firsts.push({ offset, s });
   }
 
   private add(s: Session, rec: SessionRecord, ts: number): void {
@@ -547,7 +598,13 @@ export class SessionJoin {
         if (k === undefined || k > wm) break;
         const s = heap.pop()!;
         if (s.gone || s.deadline !== k) continue; // stale heap entry
-        this.onDeadline(s);
+        const outerDeadline = this.deadlineNow;
+        this.deadlineNow = k;
+        try {
+          this.onDeadline(s);
+        } finally {
+          this.deadlineNow = outerDeadline;
+        }
       }
     } finally {
       this.advancing = outer;
@@ -574,6 +631,8 @@ export class SessionJoin {
       release(s);
       this.schedule(s);
     } else if (s.status === 'tombstone') {
+      // Released at the next checkpoint; after that a later event for it is judged as one of an
+      // unknown session.
       s.status = 'retired';
       s.ps.retired.push(s);
       this.touched.add(s.ps.partition);
@@ -641,10 +700,22 @@ export class SessionJoin {
     for (const h of bs) emitted.add(h.rec.event.event_id);
     for (const h of cs) emitted.add(h.rec.event.event_id);
     const late = closedBy === 'grace' && hasLate(c.items, s.anchor + this.windowMs);
+    if (this.allRepeated(s.ps, c.items)) return;
     this.out.examples.push(buildExample(s.id, s.revision, c.items, closedBy, late, this.gapMs));
   }
 
+  /** Whether every event of this content was processed, and so emitted, before the restore. */
+  private allRepeated(ps: PartitionState, items: Content): boolean {
+    if (ps.resume === null) return false;
+    const at = this.deadlineNow ?? ps.wm;
+    const held = [...(items.a ? [items.a] : []), ...items.bs, ...items.cs];
+    return held.every((h) => this.repeated(ps, ps.topics.get(h.rec.topic)!.index, h.rec.offset, at));
+  }
+
   private dead(rec: SessionRecord, code: DeadLetterCode, reason: string): void {
+    const ps = this.parts.get(rec.partition);
+    const tp = ps?.topics.get(rec.topic);
+    if (ps && tp && this.repeated(ps, tp.index, rec.offset, this.deadlineNow ?? ps.wm)) return;
     this.out.deadLetters.push({
       code,
       reason,

@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { SessionEvent } from '../../../schemas/index.ts';
+import { syntheticTraffic } from '../../../simulator/synthetic-sessions.ts';
 import { SessionJoin } from '../../../streams/state/session-join.ts';
 import { INPUT_TOPICS, MIN, mkA, mkB, mkC, recorder, T0 } from '../../helpers/events.ts';
 
@@ -127,5 +128,47 @@ describe('joinBySession properties', () => {
       [INPUT_TOPICS[1], 1],
       [INPUT_TOPICS[2], 1],
     ]);
+  });
+});
+
+describe('SessionJoin commit positions under steady traffic', () => {
+  it('move on, and the state stays bounded, while late selections and stragglers keep arriving', () => {
+    const topics = { recommend: 'sentencify.a', paraphrase: 'sentencify.b', selection: 'sentencify.c' };
+    const join = new SessionJoin({
+      inputTopics: Object.values(topics),
+      windowMs: 30 * MIN,
+      graceMs: 10 * MIN,
+    });
+    // 20k sessions, one per second of event time (~5.5 h), the default mix: 60 % complete, the
+    // rest spread over the edge cases, late selections and beyond-grace stragglers among them.
+    const { events } = syntheticTraffic({
+      sessions: 20_000,
+      users: 500,
+      seed: 5,
+      startMs: T0,
+      spacingMs: 1000,
+    });
+    const offsets = new Map<string, number>();
+    let held = 0;
+    const commits: number[] = [];
+    events.forEach((event, i) => {
+      const topic = topics[event.type];
+      const offset = offsets.get(topic) ?? 0;
+      offsets.set(topic, offset + 1);
+      join.push({ topic, partition: 0, offset, event });
+      join.drain();
+      if (i % 500 === 0) {
+        const cp = join.checkpoints().find((c) => c.topic === topics.recommend);
+        if (cp) commits.push(cp.offset);
+        held = Math.max(held, join.heldSessions);
+      }
+    });
+    // Sessions live for window + grace + tombstone (70 min): ~4,200 at one per second.
+    expect(held).toBeLessThan(4_500);
+    // The commit trails by the live sessions plus the replay margin (2 × 70 min), not from the start.
+    const last = commits[commits.length - 1]!;
+    expect(last).toBeGreaterThan(offsets.get(topics.recommend)! - 4.5 * 3600);
+    expect(last).toBeGreaterThan(10_000);
+    for (let i = 1; i < commits.length; i++) expect(commits[i]!).toBeGreaterThanOrEqual(commits[i - 1]!);
   });
 });
