@@ -70,8 +70,7 @@ const BENCHES: readonly Bench[] = [
   {
     name: 'join-memory',
     script: 'bench/join-memory.ts',
-    // The default mix holds state that grows (see bench/README.md): stop feeding after 5 min
-    // rather than 30, and report how far it got.
+    // Should the state grow again, stop feeding after 5 min rather than 30 and report how far it got.
     args: (quick) => (quick ? ['--quick'] : ['--budget-s', '300']),
     figures: [
       {
