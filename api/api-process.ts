@@ -7,7 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import { serve } from '@hono/node-server';
 import { Redis } from 'ioredis';
-import { environment } from '../common/environment.ts';
+import { environment, logLine } from '../common/environment.ts';
 import { MetricsRegistry } from '../common/metrics.ts';
 import { DEFAULT_VOCABULARY } from '../schemas/index.ts';
 import { createHashingEmbedder } from '../streams/embeddings/hashing-embedder.ts';
@@ -25,8 +25,7 @@ import { createOfflineParaphraser } from './paraphrase/offline-paraphraser.ts';
 import { createOpenAiParaphraser } from './paraphrase/openai-paraphraser.ts';
 import type { Paraphraser } from './paraphrase/paraphraser.ts';
 
-const log = (msg: string, extra: Record<string, unknown> = {}) =>
-  process.stdout.write(`${JSON.stringify({ t: new Date().toISOString(), msg, ...extra })}\n`);
+const log = logLine;
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 let config: ApiConfig;

@@ -5,11 +5,10 @@
  * passed on to them so each drains and closes as it would alone.
  */
 import cluster from 'node:cluster';
-import { environment } from '../common/environment.ts';
+import { environment, logLine } from '../common/environment.ts';
 import { parseApiConfig } from './config.ts';
 
-const log = (msg: string, extra: Record<string, unknown> = {}) =>
-  process.stdout.write(`${JSON.stringify({ t: new Date().toISOString(), msg, ...extra })}\n`);
+const log = logLine;
 
 let workers = 1;
 try {

@@ -2,10 +2,9 @@
  * The stream processor against real services: `npm run stream`. Composition root: the only place
  * that reads the environment, creates clients, wires the topology and handles SIGTERM/SIGINT.
  */
-
 import { createServer } from 'node:http';
 import { Redis } from 'ioredis';
-import { environment } from '../common/environment.ts';
+import { environment, logLine } from '../common/environment.ts';
 import { createWorkerReclusterer } from './clustering/worker-reclusterer.ts';
 import { createRegistrySerde, type EventSerde, jsonSerde, registrySubjects } from './codec/serde.ts';
 import { parseStreamConfig } from './config.ts';
@@ -20,8 +19,7 @@ import {
   topicSpecs,
 } from './topology.ts';
 
-const log = (msg: string, extra: Record<string, unknown> = {}) =>
-  process.stdout.write(`${JSON.stringify({ t: new Date().toISOString(), msg, ...extra })}\n`);
+const log = logLine;
 
 let config: ReturnType<typeof parseStreamConfig>;
 try {

@@ -6,6 +6,7 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
+import { environment } from '../../common/environment.ts';
 import { type ServiceUrls, unreachable } from '../../scripts/services/reachable.ts';
 
 export const ROOT = join(import.meta.dirname, '../..');
@@ -107,16 +108,9 @@ export type { ServiceUrls };
  * own composition roots, so this is where they read the environment.
  */
 export function serviceUrls(): ServiceUrls | { readonly missing: string } {
-  const file = process.env.SERVICES_ENV_FILE ?? join(ROOT, '.services.env');
-  const fromFile: Record<string, string> = {};
-  if (existsSync(file)) {
-    for (const line of readFileSync(file, 'utf8').split('\n')) {
-      const m = /^\s*([A-Z0-9_]+)=(.*)$/.exec(line);
-      if (m) fromFile[m[1]!] = m[2]!.trim();
-    }
-  }
-  const kafkaBrokers = process.env.KAFKA_BROKERS ?? fromFile.KAFKA_BROKERS;
-  const redisUrl = process.env.REDIS_URL ?? fromFile.REDIS_URL;
+  const env = environment(process.env.SERVICES_ENV_FILE ?? join(ROOT, '.services.env'));
+  const kafkaBrokers = env.KAFKA_BROKERS;
+  const redisUrl = env.REDIS_URL;
   if (!kafkaBrokers || !redisUrl) {
     return {
       missing: 'no services: KAFKA_BROKERS/REDIS_URL unset and no .services.env (run `npm run services:up`)',

@@ -25,7 +25,7 @@ export interface JoinCheckpoint {
   readonly topic: string;
   readonly partition: number;
   readonly offset: number;
-  /** Partition watermark at the time the oldest still-needed event was first seen. */
+  /** Partition watermark when the replay snapshot at `offset` was taken. */
   readonly watermark: number;
   /** Largest event time seen on this topic-partition before `offset`. */
   readonly topicMaxTs: number;
@@ -85,8 +85,8 @@ const MIN_WM = Number.NEGATIVE_INFINITY;
 
 /**
  * open: inside its window; closed: window over, late events still revise it (grace);
- * tombstone: remembered so stragglers are dead-lettered; retired: forgotten for decisions, kept
- * only until its offsets fall below the commit positions (see `checkpoints`).
+ * tombstone: remembered so stragglers are dead-lettered; retired: past its tombstone, released
+ * (forgotten) at the next `checkpoints` call.
  */
 type Status = 'open' | 'closed' | 'tombstone' | 'retired';
 
@@ -306,8 +306,7 @@ export class SessionJoin {
         this.schedule(ns);
       }
     } else {
-      // Every event decided with this session's state is tracked with it, so that a replay
-      // always sees all of the session or none of it.
+      // A session's first offset per topic keeps the commit at or before it while it is live.
       this.track(s, tp, rec.offset);
       if (s.ids.has(ev.event_id)) {
         // An exact duplicate (producer retry, replay): already part of this session's example.
@@ -736,9 +735,8 @@ interface Content {
 }
 
 /**
- * A tombstone only answers "was this event part of it" (`ids`) and where its events are (offsets):
- * its content and what was emitted are never read again, so they are let go — a held session
- * then costs its ids and offsets, not its events.
+ * A tombstone only answers "was this event part of it" (`ids`): its content and what was emitted
+ * are never read again, so they are let go — a tombstone then costs its ids, not its events.
  */
 function release(s: Session): void {
   s.a = null;

@@ -1,6 +1,6 @@
-import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { TestProject } from 'vitest/node';
+import { readEnvFile } from '../../common/environment.ts';
 import { unreachable } from '../../scripts/services/reachable.ts';
 
 export interface Services {
@@ -18,17 +18,6 @@ declare module 'vitest' {
 }
 
 const ROOT = join(import.meta.dirname, '../..');
-
-function servicesFile(): Record<string, string> {
-  const f = join(ROOT, '.services.env');
-  if (!existsSync(f)) return {};
-  const out: Record<string, string> = {};
-  for (const line of readFileSync(f, 'utf8').split('\n')) {
-    const m = /^\s*([A-Z0-9_]+)=(.*)$/.exec(line);
-    if (m) out[m[1]!] = m[2]!.trim();
-  }
-  return out;
-}
 
 /** Testcontainers, where a Docker engine is there (a developer laptop). */
 async function containers(): Promise<{ services: Services; stop: () => Promise<void> } | null> {
@@ -76,7 +65,7 @@ async function containers(): Promise<{ services: Services; stop: () => Promise<v
  * the integration tier skips with the reason, except under CI=true, where that is a failure.
  */
 export default async function setup(project: TestProject) {
-  const file = servicesFile();
+  const file = readEnvFile(join(ROOT, '.services.env'));
   const kafkaBrokers = process.env.KAFKA_BROKERS ?? file.KAFKA_BROKERS;
   const redisUrl = process.env.REDIS_URL ?? file.REDIS_URL;
   let services: Services;

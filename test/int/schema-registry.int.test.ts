@@ -1,8 +1,8 @@
-import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { SchemaRegistry, SchemaType } from '@kafkajs/confluent-schema-registry';
 import type { Kafka } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { readEnvFile } from '../../common/environment.ts';
 import { type SessionEvent, topicForEvent } from '../../schemas/index.ts';
 import { registrySubjects } from '../../streams/codec/serde.ts';
 import { TEST_CFG } from '../helpers/embedded-wheel.ts';
@@ -27,9 +27,7 @@ const svc = inject('services');
 /** SCHEMA_REGISTRY_URL from the environment, else from .services.env (`services:up --with-registry`). */
 function registryUrl(): string | undefined {
   if (process.env.SCHEMA_REGISTRY_URL) return process.env.SCHEMA_REGISTRY_URL;
-  const f = join(ROOT, '.services.env');
-  if (!existsSync(f)) return undefined;
-  return /^\s*SCHEMA_REGISTRY_URL=(.*)$/m.exec(readFileSync(f, 'utf8'))?.[1]?.trim();
+  return readEnvFile(join(ROOT, '.services.env')).SCHEMA_REGISTRY_URL;
 }
 
 async function probe(url: string): Promise<string | null> {
