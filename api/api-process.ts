@@ -14,7 +14,6 @@ import { createHashingEmbedder } from '../streams/embeddings/hashing-embedder.ts
 import { createKafkaLog } from '../streams/log/kafka-log.ts';
 import { createRedisClusterStore, createRedisProfileStore } from '../streams/stores/redis-stores.ts';
 import { type TopologyConfig, topicSpecs } from '../streams/topology.ts';
-import { createMemoryVectorIndex } from '../streams/vector/memory-vector-index.ts';
 import { createApi } from './app.ts';
 import { createBatchingEventSink } from './batching-event-sink.ts';
 import { type ApiConfig, describeEndpoint, type LlmEndpoint, parseApiConfig } from './config.ts';
@@ -24,6 +23,7 @@ import { createAbRouter } from './paraphrase/ab-router.ts';
 import { createOfflineParaphraser } from './paraphrase/offline-paraphraser.ts';
 import { createOpenAiParaphraser } from './paraphrase/openai-paraphraser.ts';
 import type { Paraphraser } from './paraphrase/paraphraser.ts';
+import { createMemoryVectorIndex } from './vector/memory-vector-index.ts';
 
 const log = logLine;
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));

@@ -17,7 +17,6 @@ import {
 } from '../schemas/index.ts';
 import type { Embedder } from '../streams/embeddings/embedder.ts';
 import type { ClusterStore, ProfileStore } from '../streams/stores/profile-store.ts';
-import type { VectorIndex } from '../streams/vector/vector-index.ts';
 import type { DocStore } from './docs/doc-store.ts';
 import { ApiError, UpstreamError } from './errors.ts';
 import type { EventSink } from './event-sink.ts';
@@ -37,6 +36,7 @@ import {
   ScoringError,
   scoreOptions,
 } from './scoring/index.ts';
+import type { VectorIndex } from './vector/vector-index.ts';
 
 export interface ApiDeps {
   readonly events: EventSink;

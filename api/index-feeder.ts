@@ -3,8 +3,8 @@ import type { TrainingExample } from '../schemas/index.ts';
 import { decodeExample } from '../streams/codec/session-codec.ts';
 import type { Embedder } from '../streams/embeddings/embedder.ts';
 import type { EventLog, LogRecord } from '../streams/log/event-log.ts';
-import { contextPointsFromExamples } from '../streams/vector/context-points.ts';
-import type { VectorIndex } from '../streams/vector/vector-index.ts';
+import { contextPointsFromExamples } from '../streams/sinks/context-points.ts';
+import type { VectorIndex } from './vector/vector-index.ts';
 
 export interface IndexFeederDeps {
   readonly log: EventLog;

@@ -5,6 +5,7 @@ import { createAbRouter } from '../api/paraphrase/ab-router.ts';
 import { createOfflineParaphraser } from '../api/paraphrase/offline-paraphraser.ts';
 import type { Paraphraser } from '../api/paraphrase/paraphraser.ts';
 import { DEFAULT_SCORING_CONFIG, type ScoringConfig } from '../api/scoring/index.ts';
+import { createMemoryVectorIndex } from '../api/vector/memory-vector-index.ts';
 import { MetricsRegistry } from '../common/metrics.ts';
 import { DEFAULT_TOPICS, DEFAULT_VOCABULARY, type OptionVocabulary } from '../schemas/index.ts';
 import { createHashingEmbedder } from '../streams/embeddings/hashing-embedder.ts';
@@ -24,7 +25,6 @@ import {
   type TopologyConfig,
   topicSpecs,
 } from '../streams/topology.ts';
-import { createMemoryVectorIndex } from '../streams/vector/memory-vector-index.ts';
 
 /** How far the simulated clock moves in one settle. */
 export const SETTLE_STEP_MS = 24 * 3600_000;

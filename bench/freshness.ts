@@ -23,7 +23,7 @@ import { parseArgs } from 'node:util';
 import { Redis } from 'ioredis';
 import { Partitioners } from 'kafkajs';
 import { type SessionEvent, topicForEvent, type UserProfile } from '../schemas/index.ts';
-import { syntheticTraffic } from '../simulator/synthetic-sessions.ts';
+import { syntheticTraffic } from '../test/fixtures/synthetic-sessions.ts';
 import { fmt, latencySummary, machine, ROOT, requireServices, writeResult } from './lib/common.ts';
 import { benchKafka, benchNamespace, deleteTopics } from './lib/kafka.ts';
 

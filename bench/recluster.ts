@@ -20,12 +20,12 @@
 
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
+import { mulberry32 } from '../common/random.ts';
 import { allOptions, DEFAULT_VOCABULARY, optionKey, type UserProfile } from '../schemas/index.ts';
 import { userMatrix } from '../streams/clustering/cluster-profiles.ts';
-import { mulberry32 } from '../streams/clustering/kmeans.ts';
 import { createWorkerReclusterer } from '../streams/clustering/worker-reclusterer.ts';
 import { emptyProfile } from '../streams/reducers/evolve-profile.ts';
-import { clusteredUnitVectors } from '../streams/vector/synthetic-vectors.ts';
+import { clusteredUnitVectors } from '../test/fixtures/synthetic-vectors.ts';
 import { fmt, machine, median, round, writeResult } from './lib/common.ts';
 
 const { values: args } = parseArgs({

@@ -45,7 +45,10 @@ import type { EventSink } from '../api/event-sink.ts';
 import { createAbRouter } from '../api/paraphrase/ab-router.ts';
 import { createOfflineParaphraser } from '../api/paraphrase/offline-paraphraser.ts';
 import { DEFAULT_SCORING_CONFIG, indexOptions } from '../api/scoring/index.ts';
+import { createMemoryVectorIndex } from '../api/vector/memory-vector-index.ts';
+import type { VectorPoint } from '../api/vector/vector-index.ts';
 import { MetricsRegistry } from '../common/metrics.ts';
+import { mulberry32 } from '../common/random.ts';
 import {
   type ClusterProfile,
   DEFAULT_VOCABULARY,
@@ -53,12 +56,9 @@ import {
   userProfileSchema,
 } from '../schemas/index.ts';
 import { loadContextPool } from '../simulator/pools/contexts.ts';
-import { mulberry32 } from '../streams/clustering/kmeans.ts';
 import { createHashingEmbedder, hashEmbed } from '../streams/embeddings/hashing-embedder.ts';
 import { emptyProfile } from '../streams/reducers/evolve-profile.ts';
 import { createMemoryClusterStore, createMemoryProfileStore } from '../streams/stores/profile-store.ts';
-import { createMemoryVectorIndex } from '../streams/vector/memory-vector-index.ts';
-import type { VectorPoint } from '../streams/vector/vector-index.ts';
 import { fmt, machine, percentile, RESULTS_DIR, ROOT, round, writeResult } from './lib/common.ts';
 
 const SELF = fileURLToPath(import.meta.url);

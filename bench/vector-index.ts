@@ -14,11 +14,11 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { parseArgs } from 'node:util';
 import { DEFAULT_SCORING_CONFIG, explorationDraw, indexOptions, scoreOptions } from '../api/scoring/index.ts';
+import { createMemoryVectorIndex } from '../api/vector/memory-vector-index.ts';
+import type { ContextPayload, SearchHit, VectorPoint } from '../api/vector/vector-index.ts';
 import { DEFAULT_VOCABULARY, type UserProfile } from '../schemas/index.ts';
 import { emptyProfile } from '../streams/reducers/evolve-profile.ts';
-import { createMemoryVectorIndex } from '../streams/vector/memory-vector-index.ts';
-import { clusteredUnitVectors } from '../streams/vector/synthetic-vectors.ts';
-import type { ContextPayload, SearchHit, VectorPoint } from '../streams/vector/vector-index.ts';
+import { clusteredUnitVectors } from '../test/fixtures/synthetic-vectors.ts';
 
 const { values: args } = parseArgs({
   options: {

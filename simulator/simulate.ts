@@ -1,6 +1,6 @@
+import { mulberry32 } from '../common/random.ts';
 import type { RankedOption } from '../schemas/index.ts';
 import { allOptions, DEFAULT_VOCABULARY, type OptionVocabulary, optionKey } from '../schemas/index.ts';
-import { mulberry32 } from '../streams/clustering/kmeans.ts';
 import type { Persona } from './personas/schema.ts';
 import type { ContextSample } from './pools/contexts.ts';
 

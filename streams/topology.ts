@@ -1,4 +1,5 @@
 import { concatMap, map, type Subscription } from 'rxjs';
+import type { VectorIndex } from '../api/vector/vector-index.ts';
 import type { TopicNames, TrainingExample, UserProfile } from '../schemas/index.ts';
 import { DEFAULT_VOCABULARY, type OptionVocabulary } from '../schemas/index.ts';
 import { type ReclusterInput, type ReclusterResult, recluster } from './clustering/cluster-profiles.ts';
@@ -17,10 +18,9 @@ import type { Embedder } from './embeddings/embedder.ts';
 import type { CommittedOffset, Delivery, EventLog, LogConsumer, LogRecord } from './log/event-log.ts';
 import { type JoinBatch, joinBySession } from './operators/join-by-session.ts';
 import { evolveProfile, type ProfileInput } from './reducers/evolve-profile.ts';
+import { contextPointsFromExamples } from './sinks/context-points.ts';
 import type { DeadLetter, JoinCheckpoint, SessionRecord } from './state/session-join.ts';
 import type { ClusterStore, ExampleStore, ProfileStore } from './stores/profile-store.ts';
-import { contextPointsFromExamples } from './vector/context-points.ts';
-import type { VectorIndex } from './vector/vector-index.ts';
 
 export interface TopologyDeps {
   readonly log: EventLog;

@@ -6,9 +6,9 @@
  * consumer hands them over: each delivery is one topic-partition's records.
  */
 import { DEFAULT_TOPICS, type SessionEvent, type TopicNames, topicForEvent } from '../../schemas/index.ts';
-import { syntheticTraffic } from '../../simulator/synthetic-sessions.ts';
 import { partitionForKey } from '../../streams/log/murmur2.ts';
 import type { SessionRecord } from '../../streams/state/session-join.ts';
+import { syntheticTraffic } from '../../test/fixtures/synthetic-sessions.ts';
 
 export const WINDOW_MS = 30 * 60_000;
 export const GRACE_MS = 10 * 60_000;

@@ -12,7 +12,10 @@ set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 parse_only "$@"
-((ONLY_GIVEN)) || WANT_REGISTRY=1
+if ! ((ONLY_GIVEN)); then
+  WANT_REGISTRY=1
+  for m in "${SERVICE_MODULES[@]}"; do printf -v "WANT_${m^^}" 1; done
+fi
 CLEAN=0
 for a in "${REST_ARGS[@]+"${REST_ARGS[@]}"}"; do
   case "$a" in
@@ -34,4 +37,11 @@ if ((WANT_REDIS)); then
   if ((CLEAN)); then rm -rf "$REDIS_HOME"; log "redis: data removed"; fi
 fi
 if ((WANT_REGISTRY)); then registry_stop; fi
+for m in "${SERVICE_MODULES[@]}"; do
+  want="WANT_${m^^}"
+  if ((${!want})); then
+    "${m}_stop"
+    if ((CLEAN)) && declare -F "${m}_clean" >/dev/null; then "${m}_clean"; fi
+  fi
+done
 write_env_file

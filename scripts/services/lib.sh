@@ -578,6 +578,10 @@ write_env_file() {
     if kafka_pid >/dev/null; then echo "KAFKA_BROKERS=127.0.0.1:$KAFKA_PORT"; fi
     if redis_pid >/dev/null; then echo "REDIS_URL=redis://127.0.0.1:$REDIS_PORT"; fi
     if registry_pid >/dev/null; then echo "SCHEMA_REGISTRY_URL=$REGISTRY_URL"; fi
+    local m
+    for m in "${SERVICE_MODULES[@]}"; do
+      if "${m}_pid" >/dev/null; then "${m}_env"; fi
+    done
   } >"$tmp"
   if ! grep -q '^[A-Z]' "$tmp"; then
     rm -f "$tmp" "$SERVICES_ENV_FILE"
@@ -586,26 +590,55 @@ write_env_file() {
   fi
 }
 
-# parse_only ARGS... -> sets WANT_KAFKA / WANT_REDIS / WANT_REGISTRY (and ONLY_GIVEN) and
-# leaves other args in REST_ARGS. The registry is opt-in: --with-registry, SERVICES_REGISTRY=1
-# or --only registry.
+# parse_only ARGS... -> sets WANT_KAFKA / WANT_REDIS / WANT_REGISTRY, WANT_<MODULE> for every
+# service module (and ONLY_GIVEN) and leaves other args in REST_ARGS. The registry is opt-in:
+# --with-registry, SERVICES_REGISTRY=1 or --only registry. The modules (MongoDB, Elasticsearch,
+# Qdrant) are on by default; --without NAME[,NAME] (or SERVICES_WITHOUT=NAME,…) leaves them out.
 parse_only() {
   WANT_KAFKA=1 WANT_REDIS=1 WANT_REGISTRY="${SERVICES_REGISTRY:-0}" ONLY_GIVEN=0 REST_ARGS=()
-  local only
+  local m only without="${SERVICES_WITHOUT:-}"
+  for m in "${SERVICE_MODULES[@]}"; do printf -v "WANT_${m^^}" 1; done
   while (($#)); do
     case "$1" in
       --only) shift; only="${1:-}" ;;
       --only=*) only="${1#--only=}" ;;
       --with-registry) WANT_REGISTRY=1; shift; continue ;;
+      --without) shift; without="$without,${1:-}"; if (($#)); then shift; fi; continue ;;
+      --without=*) without="$without,${1#--without=}"; shift; continue ;;
       *) REST_ARGS+=("$1"); shift; continue ;;
     esac
+    WANT_KAFKA=0 WANT_REDIS=0 WANT_REGISTRY=0
+    for m in "${SERVICE_MODULES[@]}"; do printf -v "WANT_${m^^}" 0; done
     case "$only" in
-      kafka) WANT_REDIS=0 WANT_REGISTRY=0 ;;
-      redis) WANT_KAFKA=0 WANT_REGISTRY=0 ;;
-      registry) WANT_KAFKA=0 WANT_REDIS=0 WANT_REGISTRY=1 ;;
-      *) err "--only takes kafka, redis or registry"; exit 2 ;;
+      kafka) WANT_KAFKA=1 ;;
+      redis) WANT_REDIS=1 ;;
+      registry) WANT_REGISTRY=1 ;;
+      *)
+        if [[ " ${SERVICE_MODULES[*]} " == *" $only "* ]]; then printf -v "WANT_${only^^}" 1
+        else err "--only takes kafka, redis, registry or one of: ${SERVICE_MODULES[*]}"; exit 2; fi ;;
     esac
     ONLY_GIVEN=1
     if (($#)); then shift; fi
   done
+  local w
+  IFS=',' read -ra w <<<"$without"
+  for m in "${w[@]}"; do
+    [[ -z "$m" ]] && continue
+    if [[ " ${SERVICE_MODULES[*]} " == *" $m "* ]]; then printf -v "WANT_${m^^}" 0
+    else err "--without takes: ${SERVICE_MODULES[*]}"; exit 2; fi
+  done
 }
+
+# ------------------------------------------------------- service modules ----
+# Each optional server lives in scripts/services/<name>.sh and defines <name>_start,
+# <name>_stop, <name>_pid (prints the pid, fails when not running), <name>_env (prints its
+# .services.env lines) and optionally <name>_clean (removes its data, keeps cached downloads).
+SERVICE_MODULES=()
+for _m in mongo elasticsearch qdrant; do
+  if [[ -f "$SERVICES_SCRIPT_DIR/$_m.sh" ]]; then
+    # shellcheck source=/dev/null
+    source "$SERVICES_SCRIPT_DIR/$_m.sh"
+    SERVICE_MODULES+=("$_m")
+  fi
+done
+unset _m

@@ -1,3 +1,4 @@
+import { mulberry32 } from '../../common/random.ts';
 import {
   allOptions,
   type CorporateRow,
@@ -7,7 +8,6 @@ import {
   optionKey,
   parseOptionKey,
 } from '../../schemas/index.ts';
-import { mulberry32 } from '../../streams/clustering/kmeans.ts';
 import { type ContextSample, contextKey, indexContexts } from '../pools/contexts.ts';
 import { DEFAULT_LATENT_TYPES, type LatentUserType } from './latent-types.ts';
 

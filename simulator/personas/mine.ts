@@ -1,3 +1,4 @@
+import { mulberry32 } from '../../common/random.ts';
 import {
   type CorporateRow,
   DEFAULT_VOCABULARY,
@@ -5,7 +6,7 @@ import {
   type Intensity,
   type OptionVocabulary,
 } from '../../schemas/index.ts';
-import { adjustedRandIndex, kmeans, mulberry32 } from '../../streams/clustering/kmeans.ts';
+import { adjustedRandIndex, kmeans } from '../../streams/clustering/kmeans.ts';
 import { promptPool } from '../pools/prompts.ts';
 import type { Persona } from './schema.ts';
 

@@ -1,4 +1,4 @@
-import { mulberry32 } from '../../streams/clustering/kmeans.ts';
+import { mulberry32 } from '../../common/random.ts';
 import type { ContextSample } from './contexts.ts';
 
 /**

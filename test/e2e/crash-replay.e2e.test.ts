@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { syntheticTraffic } from '../../simulator/synthetic-sessions.ts';
-import { mulberry32 } from '../../streams/clustering/kmeans.ts';
+import { mulberry32 } from '../../common/random.ts';
+import { syntheticTraffic } from '../fixtures/synthetic-sessions.ts';
 import { embeddedWheel, expectProfileClose, TEST_CFG } from '../helpers/embedded-wheel.ts';
 
 const START = Date.parse('2026-01-01T00:00:00Z');

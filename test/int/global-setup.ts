@@ -9,6 +9,39 @@ export interface Services {
   readonly redisUrl: string;
   readonly source: string;
   readonly reason?: string;
+  /**
+   * The stores beside Kafka and Redis, from the environment or .services.env, when they answer a
+   * TCP connect; a test that needs one calls `storeUrl` (test/int/stores.ts) to skip or fail.
+   */
+  readonly stores: Readonly<Partial<Record<StoreVariable, string>>>;
+  readonly storeProblems: Readonly<Partial<Record<StoreVariable, string>>>;
+}
+
+export const STORE_VARIABLES = ['MONGODB_URL', 'ES_URL', 'QDRANT_URL'] as const;
+export type StoreVariable = (typeof STORE_VARIABLES)[number];
+
+/** Whether something listens at the URL's host and port. */
+async function listening(url: string): Promise<string | null> {
+  const { connect } = await import('node:net');
+  let u: URL;
+  try {
+    u = new URL(url);
+  } catch {
+    return `not a URL: ${url}`;
+  }
+  const port = Number(u.port || (u.protocol === 'https:' ? 443 : u.protocol === 'mongodb:' ? 27017 : 80));
+  return new Promise((resolve) => {
+    const sock = connect({ host: u.hostname, port, timeout: 2000 });
+    sock.on('connect', () => {
+      sock.destroy();
+      resolve(null);
+    });
+    sock.on('timeout', () => {
+      sock.destroy();
+      resolve(`${url}: no answer within 2 s`);
+    });
+    sock.on('error', (err) => resolve(`${url}: ${err.message}`));
+  });
 }
 
 declare module 'vitest' {
@@ -52,6 +85,8 @@ async function containers(): Promise<{ services: Services; stop: () => Promise<v
       kafkaBrokers: '127.0.0.1:19092',
       redisUrl: `redis://${redis.getHost()}:${redis.getMappedPort(6379)}`,
       source: 'testcontainers',
+      stores: {},
+      storeProblems: {},
     },
     stop: async () => {
       await Promise.allSettled([redis.stop(), kafka.stop()]);
@@ -68,7 +103,7 @@ export default async function setup(project: TestProject) {
   const file = readEnvFile(join(ROOT, '.services.env'));
   const kafkaBrokers = process.env.KAFKA_BROKERS ?? file.KAFKA_BROKERS;
   const redisUrl = process.env.REDIS_URL ?? file.REDIS_URL;
-  let services: Services;
+  let services: Omit<Services, 'stores' | 'storeProblems'>;
   let stop = async () => {};
   if (kafkaBrokers && redisUrl) {
     const problem = await unreachable({ kafkaBrokers, redisUrl });
@@ -96,6 +131,19 @@ export default async function setup(project: TestProject) {
       };
     }
   }
+  const stores: Partial<Record<StoreVariable, string>> = {};
+  const storeProblems: Partial<Record<StoreVariable, string>> = {};
+  for (const v of STORE_VARIABLES) {
+    const url = process.env[v] ?? file[v];
+    if (!url) {
+      storeProblems[v] = `${v} is not set and not in .services.env (run \`npm run services:up\`)`;
+      continue;
+    }
+    const problem = await listening(url);
+    if (problem) storeProblems[v] = problem;
+    else stores[v] = url;
+  }
+  const full: Services = { ...services, stores, storeProblems };
   if (!services.ok) {
     const msg = `integration services unavailable: ${services.reason}`;
     if (process.env.CI === 'true') throw new Error(`${msg} (CI=true: a missing service is a failure)`);
@@ -105,6 +153,7 @@ export default async function setup(project: TestProject) {
       `integration services (${services.source}): kafka ${services.kafkaBrokers}, redis ${services.redisUrl}`,
     );
   }
-  project.provide('services', services);
+  for (const [v, problem] of Object.entries(storeProblems)) console.warn(`⚠ ${v}: ${problem}`);
+  project.provide('services', full);
   return stop;
 }

@@ -3,9 +3,9 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Kafka } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { mulberry32 } from '../../common/random.ts';
 import type { SessionEvent } from '../../schemas/index.ts';
-import { syntheticTraffic } from '../../simulator/synthetic-sessions.ts';
-import { mulberry32 } from '../../streams/clustering/kmeans.ts';
+import { syntheticTraffic } from '../fixtures/synthetic-sessions.ts';
 import { TEST_CFG } from '../helpers/embedded-wheel.ts';
 import {
   asRecords,

@@ -1,11 +1,11 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { mulberry32 } from '../../../../streams/clustering/kmeans.ts';
-import { createMemoryVectorIndex } from '../../../../streams/vector/memory-vector-index.ts';
-import { clusteredUnitVectors } from '../../../../streams/vector/synthetic-vectors.ts';
-import type { ContextPayload, VectorPoint } from '../../../../streams/vector/vector-index.ts';
-import { VectorIndexError } from '../../../../streams/vector/vector-index.ts';
-import { TopK } from '../../../../streams/vector/vector-math.ts';
+import { createMemoryVectorIndex } from '../../../../api/vector/memory-vector-index.ts';
+import type { ContextPayload, VectorPoint } from '../../../../api/vector/vector-index.ts';
+import { VectorIndexError } from '../../../../api/vector/vector-index.ts';
+import { TopK } from '../../../../api/vector/vector-math.ts';
+import { mulberry32 } from '../../../../common/random.ts';
+import { clusteredUnitVectors } from '../../../fixtures/synthetic-vectors.ts';
 
 function payload(id: string, language = 'en', option_key: string | null = 'email:strong'): ContextPayload {
   return {

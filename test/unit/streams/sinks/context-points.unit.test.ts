@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { type TrainingExample, trainingExampleSchema } from '../../../../schemas/index.ts';
-import { contextPointsFromExamples } from '../../../../streams/vector/context-points.ts';
+import { contextPointsFromExamples } from '../../../../streams/sinks/context-points.ts';
 
 const base: TrainingExample = trainingExampleSchema.parse(
   JSON.parse(

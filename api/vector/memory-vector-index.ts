@@ -1,4 +1,4 @@
-import { mulberry32 } from '../clustering/kmeans.ts';
+import { mulberry32 } from '../../common/random.ts';
 import type { ContextPayload, SearchFilter, SearchHit, VectorIndex, VectorPoint } from './vector-index.ts';
 import { VectorIndexError } from './vector-index.ts';
 import { dot, normaliseInto, TopK } from './vector-math.ts';

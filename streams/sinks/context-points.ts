@@ -1,6 +1,6 @@
+import type { ContextPayload, VectorPoint } from '../../api/vector/vector-index.ts';
 import type { TrainingExample } from '../../schemas/index.ts';
 import { optionKey } from '../../schemas/index.ts';
-import type { ContextPayload, VectorPoint } from './vector-index.ts';
 
 /** Context embeddings by recommend session id (every revision of a session shares its A context). */
 export type ContextEmbeddings =
