@@ -654,6 +654,7 @@ export function createMemoryVectorIndex(options: MemoryVectorIndexOptions): Memo
   }
 
   return {
+    backend: 'memory',
     dim,
     upsertSync,
     deleteSync,

@@ -52,6 +52,8 @@ export interface SearchHit {
  * matching the filter.
  */
 export interface VectorIndex {
+  /** Which index answers (`memory`, `qdrant`): `/recommend` reports it next to P_vec. */
+  readonly backend: string;
   readonly dim: number;
   upsert(points: readonly VectorPoint[]): Promise<void>;
   delete(ids: readonly string[]): Promise<void>;
