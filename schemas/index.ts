@@ -1,4 +1,5 @@
 export * from './common.ts';
+export * from './dead-letter.ts';
 export * from './events.ts';
 export * from './options.ts';
 export * from './topics.ts';

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { deadLetterSchema } from './dead-letter.ts';
 import {
   contextRecordSchema,
   corporateRowSchema,
@@ -18,6 +19,10 @@ export const SCHEMA_FILES: Record<string, { schema: z.ZodType; title: string }> 
   'g-user-profile': { schema: userProfileSchema, title: 'Sentencify G: user profile' },
   'h-training-example': { schema: trainingExampleSchema, title: 'Sentencify H: training example' },
   'j-cluster-profile': { schema: clusterProfileSchema, title: 'Sentencify J: cluster profile' },
+  'dead-letter': {
+    schema: deadLetterSchema,
+    title: 'Sentencify dead letter (a record refused, with the reason)',
+  },
 };
 
 /** The JSON Schema (draft-07, input form, with its title) of one entry of SCHEMA_FILES. */

@@ -1,6 +1,6 @@
 import { concatMap, map, type Subscription } from 'rxjs';
 import type { VectorIndex } from '../api/vector/vector-index.ts';
-import type { TopicNames, TrainingExample, UserProfile } from '../schemas/index.ts';
+import type { DeadLetter, TopicNames, TrainingExample, UserProfile } from '../schemas/index.ts';
 import { DEFAULT_VOCABULARY, type OptionVocabulary } from '../schemas/index.ts';
 import { type ReclusterInput, type ReclusterResult, recluster } from './clustering/cluster-profiles.ts';
 import { type EventSerde, jsonSerde } from './codec/serde.ts';
@@ -19,7 +19,7 @@ import type { CommittedOffset, Delivery, EventLog, LogConsumer, LogRecord } from
 import { type JoinBatch, joinBySession } from './operators/join-by-session.ts';
 import { evolveProfile, type ProfileInput } from './reducers/evolve-profile.ts';
 import { contextPointsFromExamples } from './sinks/context-points.ts';
-import type { DeadLetter, JoinCheckpoint, SessionRecord } from './state/session-join.ts';
+import type { JoinCheckpoint, SessionRecord } from './state/session-join.ts';
 import type { ClusterStore, ExampleStore, ProfileStore } from './stores/profile-store.ts';
 
 export interface TopologyDeps {

@@ -1,5 +1,6 @@
 import type { z } from 'zod';
 import {
+  type DeadLetter,
   type SessionEventType,
   sessionEventSchema,
   type TopicNames,
@@ -7,7 +8,7 @@ import {
   trainingExampleSchema,
 } from '../../schemas/index.ts';
 import type { LogMessage, LogRecord } from '../log/event-log.ts';
-import type { DeadLetter, JoinCheckpoint, SessionRecord } from '../state/session-join.ts';
+import type { JoinCheckpoint, SessionRecord } from '../state/session-join.ts';
 
 /** Default cap on one event's encoded size; larger ones are dead-lettered as oversized. */
 export const DEFAULT_MAX_EVENT_BYTES = 256 * 1024;

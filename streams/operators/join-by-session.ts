@@ -1,7 +1,6 @@
 import { Observable, type OperatorFunction } from 'rxjs';
-import type { TrainingExample } from '../../schemas/index.ts';
+import type { DeadLetter, TrainingExample } from '../../schemas/index.ts';
 import {
-  type DeadLetter,
   type JoinCheckpoint,
   SessionJoin,
   type SessionJoinOptions,

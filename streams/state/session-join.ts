@@ -1,13 +1,23 @@
-import type {
-  ParaphraseEvent,
-  RecommendEvent,
-  SelectionEvent,
-  SessionEvent,
-  SourceEventRef,
-  TrainingExample,
-} from '../../schemas/index.ts';
-import { SCHEMA_VERSION } from '../../schemas/index.ts';
-import { MinHeap } from './min-heap.ts';
+import type { DeadLetter, DeadLetterCode, SessionEvent, TrainingExample } from '../../schemas/index.ts';
+import { buildExample, type Content, type Held } from './build-example.ts';
+import { isoTime, parseIsoMs } from './iso-time.ts';
+import {
+  anyBefore,
+  anyFrom,
+  firstRead,
+  hasLate,
+  insertSorted,
+  MIN_WM,
+  newPartitionState,
+  type PartitionState,
+  partitionCheckpoints,
+  release,
+  repeated,
+  type Session,
+  snapshotNow,
+  sortStrings,
+  type TopicProgress,
+} from './session-state.ts';
 
 /** One decoded A/B/C event with where it was read from. */
 export interface SessionRecord {
@@ -38,30 +48,6 @@ export interface JoinCheckpoint {
   readonly resumeWatermark?: number;
 }
 
-export type DeadLetterCode =
-  | 'malformed_json'
-  | 'schema_invalid'
-  | 'oversized'
-  | 'too_late'
-  | 'beyond_grace'
-  | 'session_closed'
-  | 'conflicting_recommend'
-  | 'user_mismatch'
-  | 'wrong_key';
-
-export interface DeadLetter {
-  readonly code: DeadLetterCode;
-  readonly reason: string;
-  readonly topic: string;
-  readonly partition: number;
-  readonly offset: number;
-  readonly event_id: string | null;
-  readonly recommend_session_id: string | null;
-  /** The parsed event when there was one; decode failures carry the raw bytes instead. */
-  readonly event?: SessionEvent;
-  readonly raw?: string;
-}
-
 export interface SessionJoinOptions {
   /** The A, B and C topics: the partition watermark is the minimum of their event-time progress. */
   readonly inputTopics: readonly string[];
@@ -79,96 +65,6 @@ export interface SessionJoinOptions {
    * silently, before the replay reaches new input. See `checkpoints`.
    */
   readonly replayMs?: number;
-}
-
-const MIN_WM = Number.NEGATIVE_INFINITY;
-
-/**
- * open: inside its window; closed: window over, late events still revise it (grace);
- * tombstone: remembered so stragglers are dead-lettered; retired: past its tombstone, released
- * (forgotten) at the next `checkpoints` call.
- */
-type Status = 'open' | 'closed' | 'tombstone' | 'retired';
-
-interface Held {
-  readonly rec: SessionRecord;
-  readonly ts: number;
-}
-
-interface Session {
-  readonly id: string;
-  readonly ps: PartitionState;
-  status: Status;
-  anchor: number;
-  deadline: number;
-  readonly ids: Set<string>;
-  a: Held | null;
-  /** B and C events (sorted); emptied once the session is a tombstone (see `release`). */
-  readonly bs: Held[];
-  readonly cs: Held[];
-  revision: number;
-  /** Per input topic: offset of the session's first event there (−1: none). */
-  readonly firstOff: number[];
-  /** Signature (sorted event ids) of the last emitted content. */
-  emittedSig: string;
-  /** Every event id already part of an emitted revision: never dead-lettered afterwards. */
-  emittedIds: Set<string> | null;
-  gone: boolean;
-}
-
-interface OffsetEntry {
-  readonly offset: number;
-  readonly s: Session;
-}
-
-class OffsetQueue {
-  private items: OffsetEntry[] = [];
-  private head = 0;
-  push(e: OffsetEntry): void {
-    this.items.push(e);
-  }
-  /** The oldest entry whose session is live (not released), dropping the others. */
-  front(): OffsetEntry | undefined {
-    while (this.head < this.items.length && this.items[this.head]!.s.gone) this.head++;
-    if (this.head > 1024 && this.head * 2 > this.items.length) {
-      this.items = this.items.slice(this.head);
-      this.head = 0;
-    }
-    return this.items[this.head];
-  }
-}
-
-interface TopicProgress {
-  readonly topic: string;
-  readonly index: number;
-  maxTs: number;
-  /** Last processed offset, -1 when nothing has been read since the start or restore. */
-  lastOffset: number;
-  nextFromRestore: number | null;
-  readonly firsts: OffsetQueue;
-}
-
-interface PartitionState {
-  readonly partition: number;
-  wm: number;
-  readonly topics: Map<string, TopicProgress>;
-  readonly sessions: Map<string, Session>;
-  readonly deadlines: MinHeap<Session>;
-  /** Positions and time state a replay could start from, oldest first (see `checkpoints`). */
-  snapshots: Snapshot[];
-  /** Sessions past their tombstone, released at the next checkpoint. */
-  retired: Session[];
-  /** After a restore: what was processed before it, whose outputs are not emitted again. */
-  resume: { readonly offsets: readonly number[]; readonly wm: number } | null;
-}
-
-/** Where each input topic stood (next offset, null: nothing read yet) and the time state then. */
-interface Snapshot {
-  readonly offsets: (number | null)[];
-  readonly maxTs: number[];
-  readonly wm: number;
-  /** Largest event time on any topic: no event before `offsets` is later than this. */
-  readonly hi: number;
 }
 
 export interface JoinStepOutput {
@@ -242,7 +138,7 @@ export class SessionJoin {
 
   /** Start (or restart) a partition from committed checkpoints; forgets what was held for it. */
   assign(partition: number, checkpoints: readonly JoinCheckpoint[] = []): void {
-    const ps = this.newPartition(partition);
+    const ps = newPartitionState(partition, this.topicsIn);
     let wm = Number.POSITIVE_INFINITY;
     const resumeAt = this.topicsIn.map(() => -1);
     let resumeWm = Number.NEGATIVE_INFINITY;
@@ -260,7 +156,7 @@ export class SessionJoin {
     }
     ps.wm = wm === Number.POSITIVE_INFINITY ? MIN_WM : wm;
     if (resumeAt.some((o) => o >= 0)) ps.resume = { offsets: resumeAt, wm: resumeWm };
-    ps.snapshots.push(this.snapshotNow(ps));
+    ps.snapshots.push(snapshotNow(ps));
     this.parts.set(partition, ps);
   }
 
@@ -285,7 +181,7 @@ export class SessionJoin {
     const ev = rec.event;
     const ts = parseIsoMs(ev.ts);
     const maxBefore = tp.maxTs;
-    if (tp.lastOffset < 0 && tp.nextFromRestore === null) this.firstRead(ps, tp.index, rec.offset);
+    if (tp.lastOffset < 0 && tp.nextFromRestore === null) firstRead(ps, tp.index, rec.offset);
     tp.lastOffset = rec.offset;
 
     const s = ps.sessions.get(ev.recommend_session_id);
@@ -296,7 +192,7 @@ export class SessionJoin {
         this.dead(
           rec,
           'too_late',
-          `event time ${ev.ts} is more than grace behind its topic (${iso(maxBefore)})`,
+          `event time ${ev.ts} is more than grace behind its topic (${isoTime(maxBefore)})`,
         );
       } else {
         const ns = this.newSession(ps, ev.recommend_session_id, ts);
@@ -335,7 +231,7 @@ export class SessionJoin {
     const ps = this.partitionOf(partition);
     const tp = ps.topics.get(topic);
     if (!tp) throw new Error(`SessionJoin: record from unexpected topic ${topic}`);
-    if (tp.lastOffset < 0 && tp.nextFromRestore === null) this.firstRead(ps, tp.index, offset);
+    if (tp.lastOffset < 0 && tp.nextFromRestore === null) firstRead(ps, tp.index, offset);
     if (offset > tp.lastOffset) tp.lastOffset = offset;
     this.touched.add(partition);
   }
@@ -379,119 +275,18 @@ export class SessionJoin {
     this.touched.clear();
     for (const p of parts) {
       const ps = this.parts.get(p);
-      if (ps) this.partitionCheckpoints(ps, res);
+      if (ps) partitionCheckpoints(ps, this.replayMs, res);
     }
     return res;
   }
 
-  private partitionCheckpoints(ps: PartitionState, res: JoinCheckpoint[]): void {
-    for (const s of ps.retired) {
-      s.gone = true;
-      ps.sessions.delete(s.id);
-    }
-    ps.retired = [];
-    const now = this.snapshotNow(ps);
-    const r = ps.resume;
-    if (r && ps.wm > r.wm && r.offsets.every((o, t) => (now.offsets[t] ?? -1) >= o)) ps.resume = null;
-    const last = ps.snapshots[ps.snapshots.length - 1];
-    // One snapshot per minute of event time is plenty to pick a replay start from.
-    if (!last || now.wm >= last.wm + 60_000) ps.snapshots.push(now);
-    let live = false;
-    const cut: number[] = [];
-    for (const tp of ps.topics.values()) {
-      const f = tp.firsts.front();
-      if (f) live = true;
-      cut.push(f ? f.offset : Number.POSITIVE_INFINITY);
-    }
-    let start = now;
-    if (live) {
-      const limit = ps.wm - this.replayMs;
-      let i = ps.snapshots.length - 1;
-      for (; i > 0; i--) {
-        const sn = ps.snapshots[i]!;
-        if (sn.hi <= limit && sn.offsets.every((o, t) => o === null || o <= cut[t]!)) break;
-      }
-      start = ps.snapshots[i]!;
-      if (i > 0) ps.snapshots = ps.snapshots.slice(i);
-    } else {
-      // Nothing live: nothing to rebuild, and nothing before here can be cut in two.
-      ps.snapshots = [now];
-    }
-    for (const tp of ps.topics.values()) {
-      const offset = start.offsets[tp.index];
-      if (offset === null || offset === undefined) continue;
-      res.push({
-        topic: tp.topic,
-        partition: ps.partition,
-        offset,
-        watermark: start.wm,
-        topicMaxTs: start.maxTs[tp.index]!,
-        resumeAt: now.offsets[tp.index] ?? offset,
-        resumeWatermark: ps.wm,
-      });
-    }
-  }
-
-  /** Where the partition stands now, as a place a replay could start from. */
-  private snapshotNow(ps: PartitionState): Snapshot {
-    const offsets: (number | null)[] = [];
-    const maxTs: number[] = [];
-    let hi = MIN_WM;
-    for (const tp of ps.topics.values()) {
-      offsets.push(tp.lastOffset >= 0 ? tp.lastOffset + 1 : tp.nextFromRestore);
-      maxTs.push(tp.maxTs);
-      if (tp.maxTs > hi) hi = tp.maxTs;
-    }
-    return { offsets, maxTs, wm: ps.wm, hi };
-  }
-
-  /** The first record ever read from a topic-partition: snapshots from before it start there. */
-  private firstRead(ps: PartitionState, index: number, offset: number): void {
-    for (const sn of ps.snapshots) if (sn.offsets[index] === null) sn.offsets[index] = offset;
-  }
-
-  /**
-   * Whether an output derived from a record at `offset` of topic `index`, at event time `at`, was
-   * already emitted before the checkpoint this partition was restored from.
-   */
-  private repeated(ps: PartitionState, index: number, offset: number, at: number): boolean {
-    const r = ps.resume;
-    if (r === null) return false;
-    if (at > r.wm) return false;
-    return offset < r.offsets[index]!;
-  }
-
   // ---- internals ---------------------------------------------------------------------------
-
-  private newPartition(partition: number): PartitionState {
-    const topics = new Map<string, TopicProgress>();
-    for (const [i, t] of this.topicsIn.entries()) {
-      topics.set(t, {
-        topic: t,
-        index: i,
-        maxTs: MIN_WM,
-        lastOffset: -1,
-        nextFromRestore: null,
-        firsts: new OffsetQueue(),
-      });
-    }
-    return {
-      partition,
-      wm: MIN_WM,
-      topics,
-      sessions: new Map(),
-      deadlines: new MinHeap<Session>(),
-      snapshots: [],
-      retired: [],
-      resume: null,
-    };
-  }
 
   private partitionOf(partition: number): PartitionState {
     let ps = this.parts.get(partition);
     if (!ps) {
-      ps = this.newPartition(partition);
-      ps.snapshots.push(this.snapshotNow(ps));
+      ps = newPartitionState(partition, this.topicsIn);
+      ps.snapshots.push(snapshotNow(ps));
       this.parts.set(partition, ps);
     }
     return ps;
@@ -708,13 +503,13 @@ export class SessionJoin {
     if (ps.resume === null) return false;
     const at = this.deadlineNow ?? ps.wm;
     const held = [...(items.a ? [items.a] : []), ...items.bs, ...items.cs];
-    return held.every((h) => this.repeated(ps, ps.topics.get(h.rec.topic)!.index, h.rec.offset, at));
+    return held.every((h) => repeated(ps, ps.topics.get(h.rec.topic)!.index, h.rec.offset, at));
   }
 
   private dead(rec: SessionRecord, code: DeadLetterCode, reason: string): void {
     const ps = this.parts.get(rec.partition);
     const tp = ps?.topics.get(rec.topic);
-    if (ps && tp && this.repeated(ps, tp.index, rec.offset, this.deadlineNow ?? ps.wm)) return;
+    if (ps && tp && repeated(ps, tp.index, rec.offset, this.deadlineNow ?? ps.wm)) return;
     this.out.deadLetters.push({
       code,
       reason,
@@ -728,279 +523,6 @@ export class SessionJoin {
   }
 }
 
-interface Content {
-  readonly a: Held | null;
-  readonly bs: readonly Held[];
-  readonly cs: readonly Held[];
-}
-
-/**
- * A tombstone only answers "was this event part of it" (`ids`): its content and what was emitted
- * are never read again, so they are let go — a tombstone then costs its ids, not its events.
- */
-function release(s: Session): void {
-  s.a = null;
-  s.bs.length = 0;
-  s.cs.length = 0;
-  s.emittedIds = null;
-  s.emittedSig = '';
-}
-
-/** Whether the session holds an event at or after `limit` (lists are sorted by time). */
-function anyFrom(s: Session, limit: number): boolean {
-  return (
-    (s.a !== null && s.a.ts >= limit) ||
-    (s.bs.length > 0 && s.bs[s.bs.length - 1]!.ts >= limit) ||
-    (s.cs.length > 0 && s.cs[s.cs.length - 1]!.ts >= limit)
-  );
-}
-
-/** In place, ascending by UTF-16 code units: what `Array.prototype.sort()` does, faster for a few ids. */
-function sortStrings(xs: string[]): void {
-  for (let i = 1; i < xs.length; i++) {
-    const x = xs[i]!;
-    let j = i - 1;
-    while (j >= 0 && xs[j]! > x) {
-      xs[j + 1] = xs[j]!;
-      j--;
-    }
-    xs[j + 1] = x;
-  }
-}
-
-const digit = (str: string, i: number): number => str.charCodeAt(i) - 48;
-const two = (str: string, i: number): number => {
-  const a = digit(str, i);
-  const b = digit(str, i + 1);
-  return a >= 0 && a <= 9 && b >= 0 && b <= 9 ? a * 10 + b : -1;
-};
-
-/**
- * `Date.parse` for event times, which the join reads for every record: the canonical
- * `YYYY-MM-DDTHH:MM:SS.sssZ` form the schemas produce is computed directly (for the ranges where
- * that is certainly the same number); anything else goes to `Date.parse`.
- */
-function parseIsoMs(str: string): number {
-  if (
-    str.length === 24 &&
-    str.charCodeAt(4) === 45 && // -
-    str.charCodeAt(7) === 45 &&
-    str.charCodeAt(10) === 84 && // T
-    str.charCodeAt(13) === 58 && // :
-    str.charCodeAt(16) === 58 &&
-    str.charCodeAt(19) === 46 && // .
-    str.charCodeAt(23) === 90 // Z
-  ) {
-    const yh = two(str, 0);
-    const yl = two(str, 2);
-    const y = yh * 100 + yl;
-    const mo = two(str, 5);
-    const d = two(str, 8);
-    const h = two(str, 11);
-    const mi = two(str, 14);
-    const sec = two(str, 17);
-    const c = digit(str, 20);
-    const ms = two(str, 21);
-    if (
-      yh >= 0 &&
-      yl >= 0 &&
-      y >= 1970 &&
-      mo >= 1 &&
-      mo <= 12 &&
-      d >= 1 &&
-      d <= 28 &&
-      h >= 0 &&
-      h <= 23 &&
-      mi >= 0 &&
-      mi <= 59 &&
-      sec >= 0 &&
-      sec <= 59 &&
-      c >= 0 &&
-      c <= 9 &&
-      ms >= 0
-    ) {
-      // Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's days_from_civil).
-      const yy = mo <= 2 ? y - 1 : y;
-      const era = Math.floor(yy / 400);
-      const yoe = yy - era * 400;
-      const doy = Math.floor((153 * (mo > 2 ? mo - 3 : mo + 9) + 2) / 5) + d - 1;
-      const days = era * 146097 + yoe * 365 + Math.floor(yoe / 4) - Math.floor(yoe / 100) + doy - 719468;
-      return ((days * 24 + h) * 60 + mi) * 60_000 + sec * 1000 + c * 100 + ms;
-    }
-  }
-  return Date.parse(str);
-}
-
-function anyBefore(list: readonly Held[], limit: number): boolean {
-  // Sorted by time: the first one is the earliest.
-  return list.length > 0 && list[0]!.ts < limit;
-}
-
 function beyondWhy(limit: number): string {
-  return `event time is after the session's window and grace (${iso(limit)})`;
-}
-
-function insertSorted(list: Held[], h: Held): void {
-  let i = list.length;
-  while (i > 0 && cmpHeld(list[i - 1]!, h) > 0) i--;
-  list.splice(i, 0, h);
-}
-
-function cmpHeld(x: Held, y: Held): number {
-  if (x.ts !== y.ts) return x.ts - y.ts;
-  const a = x.rec.event.event_id;
-  const b = y.rec.event.event_id;
-  return a < b ? -1 : a > b ? 1 : 0;
-}
-
-function hasLate(c: Content, windowEnd: number): boolean {
-  if (c.a && c.a.ts >= windowEnd) return true;
-  return c.bs.some((h) => h.ts >= windowEnd) || c.cs.some((h) => h.ts >= windowEnd);
-}
-
-function iso(ms: number): string {
-  return Number.isFinite(ms) ? new Date(ms).toISOString() : String(ms);
-}
-
-const TYPE_ORDER = { recommend: 0, paraphrase: 1, selection: 2 } as const;
-
-function ref(h: Held): SourceEventRef {
-  return {
-    event_id: h.rec.event.event_id,
-    type: h.rec.event.type,
-    topic: h.rec.topic,
-    partition: h.rec.partition,
-    offset: h.rec.offset,
-  };
-}
-
-/** Builds H from the session's content; pure and deterministic in the content alone. */
-export function buildExample(
-  sessionId: string,
-  revision: number,
-  c: Content,
-  closedBy: TrainingExample['closed_by'],
-  late: boolean,
-  gapMs: number,
-): TrainingExample {
-  const a = c.a ? (c.a.rec.event as RecommendEvent) : null;
-  const bs = c.bs.map((h) => h.rec.event as ParaphraseEvent);
-  const cEv = c.cs.length > 0 ? (c.cs[c.cs.length - 1]!.rec.event as SelectionEvent) : null;
-  const lastB = bs.length > 0 ? bs[bs.length - 1]! : null;
-  const all: Held[] = [...(c.a ? [c.a] : []), ...c.bs, ...c.cs];
-  const first = all.reduce((m, h) => (h.ts < m.ts ? h : m));
-  const last = all.reduce((m, h) => (h.ts > m.ts ? h : m));
-
-  const reasons: { text: string; severity: 'low' | 'medium' }[] = [];
-  if (!a) reasons.push({ text: 'missing recommend (A)', severity: 'low' });
-  if (!lastB && cEv) reasons.push({ text: 'selection (C) without a paraphrase (B)', severity: 'low' });
-  if (a && !lastB && !cEv)
-    reasons.push({ text: 'not paraphrased: the session closed after A', severity: 'medium' });
-  if (lastB && !cEv)
-    reasons.push({ text: 'no selection (C): abandoned after paraphrase', severity: 'medium' });
-  const aTs = c.a?.ts;
-  const bTs = c.bs.length > 0 ? c.bs[0]!.ts : undefined;
-  const lastBTs = c.bs.length > 0 ? c.bs[c.bs.length - 1]!.ts : undefined;
-  const cTs = c.cs.length > 0 ? c.cs[c.cs.length - 1]!.ts : undefined;
-  if (
-    (aTs !== undefined && bTs !== undefined && bTs < aTs) ||
-    (lastBTs !== undefined && cTs !== undefined && cTs < lastBTs)
-  ) {
-    reasons.push({ text: 'out-of-order event times', severity: 'medium' });
-  } else {
-    if (aTs !== undefined && bTs !== undefined && bTs - aTs > gapMs) {
-      reasons.push({
-        text: `implausible gap A→B of ${Math.round((bTs - aTs) / 1000)} s`,
-        severity: 'medium',
-      });
-    }
-    if (lastBTs !== undefined && cTs !== undefined && cTs - lastBTs > gapMs) {
-      reasons.push({
-        text: `implausible gap B→C of ${Math.round((cTs - lastBTs) / 1000)} s`,
-        severity: 'medium',
-      });
-    }
-  }
-  if (cEv && cEv.chosen_index !== null && lastB && cEv.chosen_index >= lastB.candidates.length) {
-    reasons.push({
-      text: `chosen_index ${cEv.chosen_index} out of range of ${lastB.candidates.length} candidates`,
-      severity: 'low',
-    });
-  }
-  if (late) reasons.push({ text: 'late event within grace', severity: 'medium' });
-  const lows = reasons.filter((r) => r.severity === 'low').length;
-  const consistency = lows > 0 || reasons.length >= 2 ? 'low' : reasons.length === 1 ? 'medium' : 'high';
-
-  const outcome: TrainingExample['outcome'] = cEv
-    ? cEv.chosen_index === null
-      ? 'rejected'
-      : cEv.edited
-        ? 'edited'
-        : 'accepted'
-    : lastB
-      ? 'rejected'
-      : a
-        ? 'not_paraphrased'
-        : 'unknown';
-
-  const req = lastB?.request;
-  const chosen = req && 'category' in req ? { category: req.category, intensity: req.intensity } : null;
-  const styleRequest = req && 'style_request' in req ? req.style_request : null;
-  const acceptedText =
-    cEv && cEv.chosen_index !== null ? (cEv.final_text ?? lastB?.candidates[cEv.chosen_index] ?? null) : null;
-
-  const sources = all.map(ref);
-  sources.sort((x, y) => TYPE_ORDER[x.type] - TYPE_ORDER[y.type] || (x.event_id < y.event_id ? -1 : 1));
-
-  return {
-    type: 'training_example',
-    event_id: `h:${sessionId}:${revision}`,
-    schema_version: SCHEMA_VERSION,
-    ts: last.rec.event.ts,
-    user_id: (a ?? first.rec.event).user_id,
-    recommend_session_id: sessionId,
-    revision,
-    funnel: `${a ? 'A' : ''}${lastB ? 'B' : ''}${cEv ? 'C' : ''}`,
-    closed_by: closedBy,
-    doc_id: a?.doc_id ?? null,
-    context: a?.context ?? null,
-    recommended: a
-      ? {
-          event_id: a.event_id,
-          ts: a.ts,
-          options: a.options,
-          alpha: a.alpha,
-          beta: a.beta,
-          variant: a.variant,
-          explored: a.explored,
-          model_version: a.model_version,
-          profile_version: a.profile_version,
-        }
-      : null,
-    paraphrases: bs.map((b) => ({
-      event_id: b.event_id,
-      ts: b.ts,
-      request: b.request,
-      candidates: b.candidates,
-      provider: b.llm.provider,
-      model: b.llm.model,
-      variant: b.llm.variant,
-    })),
-    selection: cEv
-      ? {
-          event_id: cEv.event_id,
-          ts: cEv.ts,
-          chosen_index: cEv.chosen_index,
-          final_text: cEv.final_text ?? null,
-          edited: cEv.edited,
-        }
-      : null,
-    chosen_option: chosen,
-    style_request: styleRequest,
-    accepted_text: acceptedText,
-    outcome,
-    consistency,
-    consistency_reasons: reasons.map((r) => r.text),
-    source_events: sources,
-  };
+  return `event time is after the session's window and grace (${isoTime(limit)})`;
 }

@@ -7,6 +7,7 @@ import { describe, expect, it } from 'vitest';
 import {
   allOptions,
   DEFAULT_TOPICS,
+  deadLetterSchema,
   optionKey,
   paraphraseEventSchema,
   parseOptionKey,
@@ -14,6 +15,7 @@ import {
   selectionEventSchema,
 } from '../../../schemas/index.ts';
 import { SCHEMA_FILES } from '../../../schemas/registry.ts';
+import { encodeDeadLetter } from '../../../streams/codec/session-codec.ts';
 
 const EXAMPLES = join(import.meta.dirname, '../../../schemas/examples');
 const load = (f: string) => JSON.parse(readFileSync(join(EXAMPLES, f), 'utf8')) as Record<string, unknown>;
@@ -79,6 +81,40 @@ describe('schemas', () => {
       }).success,
     ).toBe(false);
     expect(paraphraseEventSchema.safeParse({ ...b, request: { category: 'email' } }).success).toBe(false);
+  });
+
+  it('describes what encodeDeadLetter writes, a sink rejection included', () => {
+    const wire = (d: Parameters<typeof encodeDeadLetter>[0]) =>
+      JSON.parse(encodeDeadLetter(d, null).value.toString('utf8')) as unknown;
+    const where = { topic: 'sentencify.training-examples', partition: 2, offset: 41 };
+    const rejected = wire({
+      ...where,
+      code: 'sink_rejected',
+      reason: 'mapper_parsing_exception: field [context.text] too long',
+      sink: 'elasticsearch',
+      event_id: 'h:rs-1:2',
+      recommend_session_id: 'rs-1',
+      raw: '{"type":"training_example"}',
+    });
+    expect(deadLetterSchema.parse(rejected)).toMatchObject({
+      code: 'sink_rejected',
+      sink: 'elasticsearch',
+      dead_lettered_from: 'sentencify.training-examples/2@41',
+    });
+    const c = load('c-selection.json');
+    const joined = wire({
+      ...where,
+      code: 'beyond_grace',
+      reason: 'late',
+      event_id: c.event_id as string,
+      recommend_session_id: c.recommend_session_id as string,
+      event: selectionEventSchema.parse(c),
+    });
+    expect(deadLetterSchema.safeParse(joined).success).toBe(true);
+    expect(deadLetterSchema.safeParse({ ...(joined as object), code: 'no_such_code' }).success).toBe(false);
+    expect(deadLetterSchema.safeParse({ ...(joined as object), dead_lettered_from: undefined }).success).toBe(
+      false,
+    );
   });
 
   it('has the default vocabulary and topic names', () => {
