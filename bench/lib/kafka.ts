@@ -153,6 +153,7 @@ export function tapLog(
   return {
     timings,
     ensureTopics: (specs) => log.ensureTopics(specs),
+    topicEnds: (topics) => log.topicEnds(topics),
     async send(topic, messages) {
       const t = performance.now();
       await log.send(topic, messages);

@@ -121,6 +121,12 @@ export class EmbeddedLog implements EventLog {
     return this.topic(topic).map((p) => p.base + p.records.length);
   }
 
+  async topicEnds(topics: readonly string[]): Promise<CommittedOffset[]> {
+    return topics.flatMap((topic) =>
+      this.endOffsets(topic).map((offset, partition) => ({ topic, partition, offset, metadata: null })),
+    );
+  }
+
   committed(groupId: string): CommittedOffset[] {
     return [...(this.groups.get(groupId)?.committed.values() ?? [])];
   }

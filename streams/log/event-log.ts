@@ -78,5 +78,20 @@ export interface EventLog {
   ensureTopics(specs: readonly TopicSpec[]): Promise<void>;
   send(topic: string, messages: readonly LogMessage[]): Promise<void>;
   consumer(opts: ConsumerOptions): LogConsumer;
+  /** The next offset to be written, per partition of each topic (lag = end − committed). */
+  topicEnds(topics: readonly string[]): Promise<CommittedOffset[]>;
   close(): Promise<void>;
+}
+
+/**
+ * Topics that exist with other partition counts than the topology needs: a configuration error
+ * that no retry fixes (A, B and C must be co-partitioned).
+ */
+export class TopicLayoutError extends Error {
+  readonly code = 'topic_layout';
+  readonly retriable = false;
+  constructor(message: string) {
+    super(message);
+    this.name = 'TopicLayoutError';
+  }
 }

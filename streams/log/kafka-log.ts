@@ -20,6 +20,7 @@ import type {
   TopicPartition,
   TopicSpec,
 } from './event-log.ts';
+import { TopicLayoutError } from './event-log.ts';
 import { splitBySize } from './split-by-size.ts';
 
 export interface KafkaLogOptions {
@@ -120,11 +121,20 @@ export function createKafkaLog(opts: KafkaLogOptions): EventLog & {
         const t = meta.topics.find((x) => x.name === s.topic);
         if (!t) throw new Error(`topic ${s.topic} is missing after creation`);
         if (t.partitions.length !== s.partitions) {
-          throw new Error(
+          throw new TopicLayoutError(
             `topic ${s.topic} has ${t.partitions.length} partitions, not ${s.partitions}: A, B and C must be co-partitioned`,
           );
         }
       }
+    },
+    async topicEnds(topics: readonly string[]) {
+      const a = await getAdmin();
+      const out: CommittedOffset[] = [];
+      for (const topic of topics) {
+        for (const p of await a.fetchTopicOffsets(topic))
+          out.push({ topic, partition: p.partition, offset: Number(p.high), metadata: null });
+      }
+      return out;
     },
     async send(topic: string, messages: readonly LogMessage[]) {
       if (messages.length === 0) return;

@@ -281,7 +281,7 @@ describe('reads and operations', () => {
       /sentencify_http_requests_total\{method="POST",route="\/recommend",status="400"\} 1/,
     );
     expect(metrics).toMatch(
-      /sentencify_http_request_duration_ms_bucket\{route="\/recommend",status="200",le="\+Inf"\} 1/,
+      /sentencify_http_request_duration_ms_bucket\{le="\+Inf",route="\/recommend",status="200"\} 1/,
     );
     expect(metrics).toMatch(/sentencify_vector_index_size/);
     const doc = (await h.get('/openapi.json')).body as { openapi: string; paths: Record<string, unknown> };

@@ -1,0 +1,288 @@
+import { merge, Subject } from 'rxjs';
+import type { MetricsRegistry } from '../../common/metrics.ts';
+import { encodeDeadLetter } from '../codec/session-codec.ts';
+import type { CommittedOffset, Delivery, EventLog, LogConsumer, LogRecord } from '../log/event-log.ts';
+import type { Sink, SinkRejection } from '../sinks/sink.ts';
+import { createRetrier, type OnRetry, type Retrier, type RetryPolicy } from './retry.ts';
+import { runSteps } from './step-loop.ts';
+
+export interface SinkRuntimeDeps {
+  readonly log: EventLog;
+  /** Where records a store refused for good go (`<ns>.dead-letter`). */
+  readonly deadLetterTopic: string;
+  readonly metrics?: MetricsRegistry;
+  readonly retry?: RetryPolicy;
+  readonly onRetry?: OnRetry;
+  /** The sink failed for good (a non-retriable error): it has stopped. */
+  readonly onError?: (err: unknown) => void;
+  /** Records per delivery (the consumer's batch size). */
+  readonly maxBatchSize?: number;
+}
+
+export interface SinkStats {
+  /** Records applied (and committed past, rejected ones included). */
+  records: number;
+  applies: number;
+  rejected: number;
+  /** What the sink counted (`duplicates`, `stale`, …). */
+  outcomes: Record<string, number>;
+  /** `running`, `retrying` while its store pushes back, `failed` after a fatal error, `stopped`. */
+  status: 'running' | 'retrying' | 'failed' | 'stopped';
+  lastError: string | null;
+  /** Per `topic/partition`, the next offset to apply. */
+  positions: Record<string, number>;
+  /** Per `topic/partition`, the end of the log as last seen. */
+  ends: Record<string, number>;
+  lastApplyMs: number | null;
+}
+
+export interface RunningSink {
+  readonly name: string;
+  readonly group: string;
+  readonly stats: SinkStats;
+  /** Records behind the end of the sink's topics (as of the last delivery or `refreshLag`). */
+  lag(): number;
+  /** Asks the log for the current ends, so the lag of a stalled sink keeps growing. */
+  refreshLag(): Promise<void>;
+  /** True once the sink has applied everything its topics held when it was last caught up. */
+  caughtUp(): boolean;
+  stop(): Promise<void>;
+  kill(): void;
+}
+
+const tp = (topic: string, partition: number) => `${topic}/${partition}`;
+
+/** A record the sink refused for good, as a dead letter naming the sink. */
+function rejectionLetter(sink: string, r: SinkRejection) {
+  const d = {
+    code: 'sink_rejected',
+    sink,
+    reason: `${sink}: ${r.reason}`,
+    topic: r.record.topic,
+    partition: r.record.partition,
+    offset: r.record.offset,
+    event_id: null,
+    recommend_session_id: null,
+    raw: r.record.value.toString('utf8'),
+  } as Parameters<typeof encodeDeadLetter>[0];
+  return encodeDeadLetter(d, r.record.key);
+}
+
+/**
+ * Runs one sink (the Kafka Connect model): its own consumer group → micro-batch → `apply` with the
+ * shared retry policy → records the store refused to the dead-letter topic → commit what was
+ * applied → next. A slow or unreachable store stalls only this sink; it resumes from its own
+ * committed position. Delivery is at least once; the sink's write model makes that effectively
+ * once.
+ *
+ * @example
+ * const running = runSink(createProfileSink({ ... }), { log, deadLetterTopic: topics.deadLetter, metrics });
+ * await running.stop();
+ */
+export function runSink(sink: Sink, deps: SinkRuntimeDeps): RunningSink {
+  const stats: SinkStats = {
+    records: 0,
+    applies: 0,
+    rejected: 0,
+    outcomes: {},
+    status: 'running',
+    lastError: null,
+    positions: {},
+    ends: {},
+    lastApplyMs: null,
+  };
+  const m = deps.metrics;
+  const labels = { sink: sink.name };
+  const retrier: Retrier = createRetrier({
+    policy: deps.retry,
+    onRetry: (what, err, attempt) => {
+      stats.status = 'retrying';
+      stats.lastError = (err as Error)?.message ?? String(err);
+      m?.inc('sentencify_io_retries_total', 'Failed I/O calls that were retried', { what: `${sink.name}: ${what}` });
+      deps.onRetry?.(`${sink.name}: ${what}`, err, attempt);
+    },
+  });
+  const consumer: LogConsumer = deps.log.consumer({
+    groupId: sink.group,
+    topics: sink.topics,
+    maxBatchSize: deps.maxBatchSize,
+    fromBeginning: sink.fromBeginning ?? true,
+  });
+  const size = sink.batch?.size ?? Number.POSITIVE_INFINITY;
+  const maxWaitMs = sink.batch?.maxWaitMs ?? 0;
+  let buffer: LogRecord[] = [];
+  let timer: ReturnType<typeof setTimeout> | null = null;
+  let idleSeen = false;
+  const flushTicks = new Subject<'flush'>();
+
+  const applyChunk = async (chunk: LogRecord[]) => {
+    const t0 = performance.now();
+    const res = await retrier.io(() => sink.apply(chunk), 'apply');
+    const rejected = res?.rejected ?? [];
+    if (rejected.length > 0) {
+      await retrier.io(
+        () =>
+          deps.log.send(
+            deps.deadLetterTopic,
+            rejected.map((r) => rejectionLetter(sink.name, r)),
+          ),
+        'dead-letter rejected records',
+      );
+    }
+    const next = new Map<string, CommittedOffset>();
+    for (const r of chunk) {
+      const k = tp(r.topic, r.partition);
+      const cur = next.get(k);
+      if (!cur || r.offset + 1 > cur.offset)
+        next.set(k, { topic: r.topic, partition: r.partition, offset: r.offset + 1, metadata: null });
+    }
+    await commitBestEffort(retrier, consumer, [...next.values()], deps.onRetry);
+    const ms = performance.now() - t0;
+    for (const [k, c] of next) stats.positions[k] = c.offset;
+    stats.records += chunk.length;
+    stats.applies += 1;
+    stats.rejected += rejected.length;
+    stats.lastApplyMs = ms;
+    stats.status = 'running';
+    m?.inc('sentencify_sink_records_total', 'Records applied by each sink', labels, chunk.length);
+    m?.observe('sentencify_sink_apply_duration_ms', 'Time of one apply, retries included', ms, labels);
+    if (rejected.length > 0)
+      m?.inc('sentencify_sink_rejected_total', 'Records a sink dead-lettered', labels, rejected.length);
+    for (const [outcome, n] of Object.entries(res?.counts ?? {})) {
+      stats.outcomes[outcome] = (stats.outcomes[outcome] ?? 0) + n;
+      m?.inc('sentencify_sink_outcomes_total', 'What sinks counted per record', { ...labels, outcome }, n);
+    }
+    for (const c of next.values())
+      m?.set('sentencify_commit_offset', 'Last committed offset per group and partition', c.offset, {
+        group: sink.group,
+        topic: c.topic,
+        partition: c.partition,
+      });
+  };
+
+  /** Applies full chunks, or everything when `all` (the wait ran out, or no batching). */
+  const flush = async (all: boolean) => {
+    while (buffer.length >= size || (all && buffer.length > 0)) {
+      const chunk = buffer.slice(0, Math.min(size, buffer.length));
+      await applyChunk(chunk);
+      buffer = buffer.slice(chunk.length);
+    }
+    if (timer && buffer.length === 0) {
+      clearTimeout(timer);
+      timer = null;
+    }
+    if (buffer.length > 0 && !timer) {
+      timer = setTimeout(() => {
+        timer = null;
+        flushTicks.next('flush');
+      }, maxWaitMs);
+    }
+  };
+
+  const step = async (input: Delivery | 'flush') => {
+    if (input === 'flush') return flush(true);
+    const ev = input.event;
+    switch (ev.kind) {
+      case 'batch':
+        idleSeen = false;
+        stats.ends[tp(ev.topic, ev.partition)] = ev.highWatermark;
+        buffer.push(...ev.records);
+        await flush(!sink.batch);
+        break;
+      case 'revoked': {
+        // Buffered records of a partition that moved are the new owner's to apply (from the last
+        // commit); dropping them here loses nothing.
+        const gone = new Set(ev.partitions.map((p) => tp(p.topic, p.partition)));
+        buffer = buffer.filter((r) => !gone.has(tp(r.topic, r.partition)));
+        for (const k of gone) {
+          delete stats.positions[k];
+          delete stats.ends[k];
+        }
+        m?.inc('sentencify_rebalances_total', 'Partitions assigned or revoked', { group: sink.group, kind: 'revoked' });
+        break;
+      }
+      case 'assigned':
+        for (const p of ev.partitions) {
+          const k = tp(p.topic, p.partition);
+          if (p.committed) stats.positions[k] = p.committed.offset;
+        }
+        m?.inc('sentencify_rebalances_total', 'Partitions assigned or revoked', { group: sink.group, kind: 'assigned' });
+        break;
+      case 'idle':
+        idleSeen = true;
+        for (const p of ev.partitions) {
+          const k = tp(p.topic, p.partition);
+          if (stats.ends[k] === undefined && stats.positions[k] !== undefined) stats.ends[k] = stats.positions[k]!;
+        }
+        break;
+    }
+    input.ack();
+  };
+
+  const loop = runSteps(merge(consumer.deliveries$, flushTicks), step, (err) => {
+    stats.status = 'failed';
+    stats.lastError = (err as Error)?.message ?? String(err);
+    deps.onError?.(Object.assign(new Error(`sink ${sink.name} failed: ${stats.lastError}`), { cause: err }));
+  });
+
+  const lag = () => {
+    let n = 0;
+    for (const [k, end] of Object.entries(stats.ends)) n += Math.max(0, end - (stats.positions[k] ?? 0));
+    return n;
+  };
+  m?.onCollect(() => {
+    m.set('sentencify_sink_lag_records', 'Records behind the end of the topics, per sink', lag(), labels);
+    m.set('sentencify_sink_up', 'Whether the sink is applying (1) or retrying or failed (0)', stats.status === 'running' ? 1 : 0, labels);
+  });
+
+  return {
+    name: sink.name,
+    group: sink.group,
+    stats,
+    lag,
+    async refreshLag() {
+      const ends = await deps.log.topicEnds(sink.topics);
+      for (const e of ends) {
+        const k = tp(e.topic, e.partition);
+        if (k in stats.positions || k in stats.ends) stats.ends[k] = Math.max(stats.ends[k] ?? 0, e.offset);
+      }
+    },
+    caughtUp: () => idleSeen && buffer.length === 0 && lag() === 0,
+    async stop() {
+      if (timer) clearTimeout(timer);
+      timer = null;
+      await loop.stop();
+      // A graceful stop applies what the micro-batch still holds (a kill leaves it to the replay).
+      if (stats.status !== 'failed' && buffer.length > 0) await flush(true).catch(() => {});
+      if (timer) clearTimeout(timer);
+      stats.status = stats.status === 'failed' ? 'failed' : 'stopped';
+      await sink.close?.();
+    },
+    kill() {
+      if (timer) clearTimeout(timer);
+      timer = null;
+      retrier.kill();
+      loop.kill();
+    },
+  };
+}
+
+/**
+ * A commit that fails after a few tries is skipped, not fatal: offsets are only a restart
+ * position, the next apply commits newer ones, and a failure here usually means a rebalance took
+ * the partition away (its new owner resumes from the last good commit; sinks are idempotent).
+ */
+export async function commitBestEffort(
+  retrier: Retrier,
+  consumer: LogConsumer,
+  offsets: readonly CommittedOffset[],
+  onRetry?: OnRetry,
+): Promise<void> {
+  if (offsets.length === 0) return;
+  try {
+    await retrier.io(() => consumer.commit(offsets), 'commit', { maxAttempts: 3 });
+  } catch (err) {
+    if (retrier.dead) throw err;
+    onRetry?.('commit (skipped)', err, 3);
+  }
+}

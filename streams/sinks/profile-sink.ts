@@ -1,0 +1,74 @@
+import type { UserProfile } from '../../schemas/index.ts';
+import type { Embedder } from '../embeddings/embedder.ts';
+import type { LogRecord } from '../log/event-log.ts';
+import { evolveProfile, type ProfileInput } from '../reducers/evolve-profile.ts';
+import type { ProfileStore } from '../stores/profile-store.ts';
+import { decodeExamples, embedContexts } from './decode-examples.ts';
+import type { Sink } from './sink.ts';
+
+export interface ProfileSinkOptions {
+  readonly profiles: ProfileStore;
+  readonly embedder: Embedder;
+  readonly topic: string;
+  readonly group: string;
+  /** Told after each apply how many profiles changed and the newest example time seen. */
+  readonly onFolded?: (changed: number, latestTs: string | null) => void;
+}
+
+/** Folds a batch of H into profiles: pure, given the profiles it touches. Returns the changed ones. */
+export function foldProfiles(
+  current: ReadonlyMap<string, UserProfile | null>,
+  inputs: readonly ProfileInput[],
+): Map<string, UserProfile> {
+  const work = new Map(current);
+  const changed = new Map<string, UserProfile>();
+  for (const input of inputs) {
+    const before = work.get(input.example.user_id) ?? null;
+    const after = evolveProfile(before, input);
+    if (after !== before) {
+      work.set(after.user_id, after);
+      changed.set(after.user_id, after);
+    }
+  }
+  return changed;
+}
+
+/**
+ * The profile fold (G) as a sink of H: embed the contexts → read the users' profiles → fold
+ * (pure) → write the changed ones. Idempotent: each profile keeps its last applied H offset per
+ * partition, `evolveProfile` skips what it has already applied, and the store refuses a write
+ * older than what it holds. Records that are not H are dead-lettered by this sink (the other sinks
+ * of H count and skip them), so a bad record is reported once.
+ *
+ * @example
+ * runSink(createProfileSink({ profiles, embedder, topic: topics.trainingExamples, group: 'sentencify-profiles' }), deps);
+ */
+export function createProfileSink(o: ProfileSinkOptions): Sink {
+  return {
+    name: 'profiles',
+    group: o.group,
+    topics: [o.topic],
+    async apply(records: readonly LogRecord[]) {
+      const { examples, rejected } = decodeExamples(records);
+      if (examples.length === 0) return { rejected };
+      const byText = await embedContexts((t) => o.embedder.embed(t), examples.map((x) => x.h));
+      const users = [...new Set(examples.map(({ h }) => h.user_id))];
+      const loaded = await o.profiles.getMany(users);
+      const current = new Map(users.map((u, i) => [u, loaded[i] ?? null]));
+      let latest: string | null = null;
+      const inputs: ProfileInput[] = examples.map(({ h, rec }) => {
+        if (latest === null || h.ts > latest) latest = h.ts;
+        return {
+          example: h,
+          embedding: h.context ? (byText.get(h.context.text) ?? null) : null,
+          partition: rec.partition,
+          offset: rec.offset,
+        };
+      });
+      const changed = foldProfiles(current, inputs);
+      if (changed.size > 0) await o.profiles.putMany([...changed.values()]);
+      o.onFolded?.(changed.size, latest);
+      return { rejected, counts: { examples: examples.length, profile_writes: changed.size } };
+    },
+  };
+}
