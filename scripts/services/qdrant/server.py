@@ -474,7 +474,8 @@ def make_handler(store, api_key):
             pass
 
         def send(self, status, doc, t0):
-            doc["time"] = time.perf_counter() - t0
+            if "title" not in doc:
+                doc["time"] = time.perf_counter() - t0
             data = json.dumps(doc, separators=(",", ":")).encode()
             self.send_response(status)
             self.send_header("content-type", "application/json")
@@ -513,7 +514,8 @@ def make_handler(store, api_key):
                 if not isinstance(body, dict):
                     raise bad("body must be a JSON object")
                 result = route(store, self.command, parts, parse_qs(url.query), body)
-                self.send(200, {"result": result, "status": "ok"}, t0)
+                # GET / is the one answer the server does not wrap in {result, status, time}.
+                self.send(200, result if parts == [] else {"result": result, "status": "ok"}, t0)
             except HttpError as e:
                 self.send(e.status, {"status": {"error": e.message}}, t0)
             except (KeyError, TypeError, ValueError) as e:
