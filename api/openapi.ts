@@ -2,9 +2,11 @@ import { z } from 'zod';
 import {
   clustersResponseSchema,
   errorResponseSchema,
+  healthResponseSchema,
   paraphraseRequestBodySchema,
   paraphraseResponseSchema,
   profileResponseSchema,
+  readyResponseSchema,
   recommendRequestSchema,
   recommendResponseSchema,
   selectRequestSchema,
@@ -97,11 +99,30 @@ export function buildOpenApi() {
           },
         },
       },
-      '/health': { get: { summary: 'Liveness', responses: { '200': { description: 'alive' } } } },
+      '/health': {
+        get: {
+          summary: 'Liveness',
+          responses: {
+            '200': {
+              description: 'alive',
+              content: { 'application/json': { schema: json(healthResponseSchema, 'output') } },
+            },
+          },
+        },
+      },
       '/ready': {
         get: {
           summary: 'Readiness',
-          responses: { '200': { description: 'ready' }, '503': { description: 'not yet' } },
+          responses: {
+            '200': {
+              description: 'ready',
+              content: { 'application/json': { schema: json(readyResponseSchema, 'output') } },
+            },
+            '503': {
+              description: 'not yet',
+              content: { 'application/json': { schema: json(readyResponseSchema, 'output') } },
+            },
+          },
         },
       },
       '/metrics': {

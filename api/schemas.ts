@@ -35,9 +35,12 @@ export const recommendResponseSchema = z.object({
   cold_start: z.boolean(),
   cluster_id: z.number().int().nullable(),
   embedder: z.object({ model: z.string(), offline: z.boolean() }),
+  /** Which vector index answered P_vec (`memory`, `qdrant`). */
+  vector_index: z.string(),
   degraded: z.boolean().optional(),
   degraded_reasons: z.array(z.string()).optional(),
 });
+export type RecommendResponse = z.infer<typeof recommendResponseSchema>;
 
 export const paraphraseRequestBodySchema = z
   .strictObject({
@@ -83,6 +86,7 @@ export const paraphraseResponseSchema = z.object({
   variant: z.string(),
   offline: z.boolean(),
 });
+export type ParaphraseResponse = z.infer<typeof paraphraseResponseSchema>;
 
 export const selectRequestSchema = z.strictObject({
   recommend_session_id: idSchema,
@@ -98,6 +102,7 @@ export const selectResponseSchema = z.object({
   event_id: idSchema,
   recommend_session_id: idSchema,
 });
+export type SelectResponse = z.infer<typeof selectResponseSchema>;
 
 export const errorResponseSchema = z.object({
   error: z.string(),
@@ -107,7 +112,15 @@ export const errorResponseSchema = z.object({
 });
 
 export const profileResponseSchema = userProfileSchema;
+export type ProfileResponse = z.infer<typeof profileResponseSchema>;
 export const clustersResponseSchema = z.object({ clusters: z.array(clusterProfileSchema) });
+export type ClustersResponse = z.infer<typeof clustersResponseSchema>;
+
+export const healthResponseSchema = z.object({ status: z.literal('ok') });
+export type HealthResponse = z.infer<typeof healthResponseSchema>;
+/** Loose: a process may say more about what it is waiting for. */
+export const readyResponseSchema = z.looseObject({ ready: z.boolean() });
+export type ReadyResponse = z.infer<typeof readyResponseSchema>;
 
 /** Hangul anywhere → Korean, else English: enough to pick the option language filter. */
 export function detectLanguage(s: string): string {
