@@ -9,6 +9,7 @@ import {
 } from '../../schemas/index.ts';
 import type { LogMessage, LogRecord } from '../log/event-log.ts';
 import type { JoinCheckpoint, SessionRecord } from '../state/session-join.ts';
+import { BAIL, compileFastParser, type FastParser, UnsupportedSchemaError } from './fast-decode.ts';
 
 /** Default cap on one event's encoded size; larger ones are dead-lettered as oversized. */
 export const DEFAULT_MAX_EVENT_BYTES = 256 * 1024;
@@ -65,16 +66,40 @@ export function parseJsonValue(bytes: Buffer): DecodedValue {
   }
 }
 
+/** zod's verdict on a parsed A/B/C value: the event, or the error that explains why not. */
+type SessionEventVerdict =
+  | { readonly success: true; readonly data: z.infer<typeof sessionEventSchema> }
+  | { readonly success: false; readonly error: z.ZodError };
+
 /**
- * The decode boundary for A/B/C: size, JSON (or what the serde decoded), schema, topic and key
- * checks. Anything that fails becomes a dead letter carrying the original bytes and where they
- * were read.
+ * The fast path compiled from sessionEventSchema (fast-decode.ts), or null when the schema uses a
+ * construct the compiler does not know (then zod decides everything, as before).
  */
-export function decodeSessionRecord(
+export const sessionEventFastParser: FastParser | null = (() => {
+  try {
+    return compileFastParser(sessionEventSchema);
+  } catch (err) {
+    if (err instanceof UnsupportedSchemaError) return null;
+    throw err;
+  }
+})();
+
+const zodVerdict = (parsed: unknown): SessionEventVerdict => sessionEventSchema.safeParse(parsed);
+
+/** The compiled fast path when it can vouch for the value; zod (and its reason) otherwise. */
+function fastVerdict(parsed: unknown): SessionEventVerdict {
+  const v = sessionEventFastParser === null ? BAIL : sessionEventFastParser(parsed);
+  return v === BAIL
+    ? sessionEventSchema.safeParse(parsed)
+    : { success: true, data: v as z.infer<typeof sessionEventSchema> };
+}
+
+function decodeWith(
+  verdict: (parsed: unknown) => SessionEventVerdict,
   rec: LogRecord,
   topics: TopicNames,
-  maxBytes = DEFAULT_MAX_EVENT_BYTES,
-  decoded?: DecodedValue,
+  maxBytes: number,
+  decoded: DecodedValue | undefined,
 ): SessionRecord | DeadLetter {
   if (rec.value.length > maxBytes) {
     return decodeFailure(
@@ -86,7 +111,7 @@ export function decodeSessionRecord(
   const d = decoded ?? parseJsonValue(rec.value);
   if (!('value' in d)) return decodeFailure(rec, d.code, d.reason);
   const parsed = d.value;
-  const res = sessionEventSchema.safeParse(parsed);
+  const res = verdict(parsed);
   if (!res.success) return decodeFailure(rec, 'schema_invalid', describeIssues(res.error), parsed);
   const expected = eventTypeOfTopic(topics, rec.topic);
   if (expected !== res.data.type) {
@@ -101,6 +126,32 @@ export function decodeSessionRecord(
     );
   }
   return { topic: rec.topic, partition: rec.partition, offset: rec.offset, event: res.data };
+}
+
+/**
+ * The decode boundary for A/B/C: size, JSON (or what the serde decoded), schema, topic and key
+ * checks. Anything that fails becomes a dead letter carrying the original bytes and where they
+ * were read. The schema check takes the fast path compiled from the zod schema for the values it
+ * can vouch for and asks zod for the rest, so it accepts, rejects and explains exactly as
+ * `decodeSessionRecordZod` does (test/unit/streams/codec/fast-decode.unit.test.ts), only faster.
+ */
+export function decodeSessionRecord(
+  rec: LogRecord,
+  topics: TopicNames,
+  maxBytes = DEFAULT_MAX_EVENT_BYTES,
+  decoded?: DecodedValue,
+): SessionRecord | DeadLetter {
+  return decodeWith(fastVerdict, rec, topics, maxBytes, decoded);
+}
+
+/** The same boundary with zod alone: the reference the fast path is tested and measured against. */
+export function decodeSessionRecordZod(
+  rec: LogRecord,
+  topics: TopicNames,
+  maxBytes = DEFAULT_MAX_EVENT_BYTES,
+  decoded?: DecodedValue,
+): SessionRecord | DeadLetter {
+  return decodeWith(zodVerdict, rec, topics, maxBytes, decoded);
 }
 
 export function isDeadLetter(x: SessionRecord | DeadLetter): x is DeadLetter {
