@@ -138,7 +138,7 @@ mongo_start() {
       ferretdb)
         mongo_build_ferretdb || return 1
         mkdir -p "$MONGO_HOME/data"
-        cmd=("$MONGO_FERRETDB_BIN" -listen "127.0.0.1:$MONGO_PORT" -dir "$MONGO_HOME/data" -log-level warn) ;;
+        cmd=("$MONGO_FERRETDB_BIN" -listen "127.0.0.1:$MONGO_PORT" -dir "$MONGO_HOME/data" -log-level error) ;;
       java)
         mongo_build_java || return 1
         cmd=(java -Xms32m -Xmx512m -XX:TieredStopAtLevel=1 -cp "$MONGO_JAVA_HOME/libs/*:$MONGO_JAVA_HOME/classes"

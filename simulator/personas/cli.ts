@@ -3,6 +3,8 @@
  *
  *   tsx simulator/personas/cli.ts generate --out data.jsonl [--users 240] [--seed 42]
  *   tsx simulator/personas/cli.ts mine --input data.jsonl [--out personas.json] [--k K] [--seed 42]
+ *   tsx simulator/personas/cli.ts load --input data.jsonl        (into MongoDB's raw_corporate_data)
+ *   tsx simulator/personas/cli.ts mine --from-mongo [...]         (mines the collection instead of a file)
  *
  * `generate` also writes `<out>.truth.json` (user → latent type); `mine` picks it up beside its input
  * and reports how well the personas recover the planted types. Exit codes: 0 ok, 1 failed, 2 bad usage.
@@ -11,10 +13,19 @@ import { existsSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
+import { MongoClient } from 'mongodb';
 import { z } from 'zod';
+import { environment } from '../../common/environment.ts';
+import type { CorporateRow } from '../../schemas/index.ts';
+import {
+  createMongoStores,
+  DEFAULT_MONGODB_DB,
+  MONGO_COLLECTIONS,
+  parseWriteConcern,
+} from '../../streams/stores/mongo-stores.ts';
 import { generateCorporateSample } from '../corporate/generate.ts';
 import { mainOption } from '../corporate/latent-types.ts';
-import { type CorporateLoadResult, loadCorporateFile } from '../corporate/load.ts';
+import { type CorporateLoadResult, loadCorporateFile, parseCorporateText } from '../corporate/load.ts';
 import { DEFAULT_CONTEXTS_PATH, loadContextPool } from '../pools/contexts.ts';
 import { minePersonas } from './mine.ts';
 import { parsePersonas } from './schema.ts';
@@ -28,7 +39,12 @@ export const USAGE = `usage:
   tsx simulator/personas/cli.ts mine --input FILE [--out personas.json] [--k K] [--seed S]
                                      [--truth FILE] [--report FILE] [--min-rows N]
       mines 5–10 personas from D (JSON array or JSON Lines); k by silhouette unless --k.
-      Scores against FILE.truth.json (or --truth) when present. Defaults: --seed 42 --min-rows 5`;
+      Scores against FILE.truth.json (or --truth) when present. Defaults: --seed 42 --min-rows 5
+      With --from-mongo instead of --input: mines the rows of raw_corporate_data (see load).
+  tsx simulator/personas/cli.ts load --input FILE [--url MONGODB_URL] [--db NAME]
+      validates D and loads the valid rows into MongoDB's raw_corporate_data, idempotently (a row's
+      _id is derived from its content: a re-run adds nothing). URL and database default to
+      MONGODB_URL and MONGODB_DB (sentencify) from the environment or .services.env.`;
 
 export interface CliIo {
   readonly out: (line: string) => void;
@@ -45,6 +61,7 @@ export async function runCli(argv: readonly string[], io: CliIo = consoleIo): Pr
   try {
     if (command === 'generate') return await generateCommand(rest, io);
     if (command === 'mine') return await mineCommand(rest, io);
+    if (command === 'load') return await loadCommand(rest, io);
     if (command === '--help' || command === '-h' || command === 'help') {
       io.out(USAGE);
       return 0;
@@ -127,23 +144,30 @@ async function mineCommand(args: readonly string[], io: CliIo): Promise<number> 
       truth: { type: 'string' },
       report: { type: 'string' },
       'min-rows': { type: 'string', default: '5' },
+      'from-mongo': { type: 'boolean', default: false },
+      url: { type: 'string' },
+      db: { type: 'string' },
     },
     strict: true,
     allowPositionals: false,
   });
-  if (!values.input) throw new UsageError('--input is required');
+  if (!values.input === !values['from-mongo'])
+    throw new UsageError('one of --input or --from-mongo is required');
   const k = values.k === undefined ? undefined : integer('--k', values.k, 1, 1000);
   const seed = integer('--seed', values.seed, 0, 2 ** 32 - 1);
   const minRowsPerUser = integer('--min-rows', values['min-rows'], 1, 1_000_000);
 
-  const loaded = await loadCorporateFile(values.input);
+  const loaded = values.input ? await loadCorporateFile(values.input) : await readCorporateFromMongo(values);
   printLoad(loaded, io);
   if (loaded.rows.length === 0) {
     io.err('error: no valid rows to mine');
     return 1;
   }
   const truthPath = values.truth ?? `${values.input}.truth.json`;
-  const truth = values.truth !== undefined || existsSync(truthPath) ? await readTruth(truthPath) : undefined;
+  const truth =
+    values.truth !== undefined || (values.input && existsSync(truthPath))
+      ? await readTruth(truthPath)
+      : undefined;
 
   const mined = minePersonas(loaded.rows, {
     seed,
@@ -199,6 +223,79 @@ async function mineCommand(args: readonly string[], io: CliIo): Promise<number> 
     io.out(`wrote report → ${values.report}`);
   }
   return 0;
+}
+
+interface MongoTarget {
+  readonly url?: string | undefined;
+  readonly db?: string | undefined;
+}
+
+/** The MongoDB of `--url`/`--db`, else MONGODB_URL/MONGODB_DB from the environment or .services.env. */
+async function withCorporateStore<T>(
+  target: MongoTarget,
+  f: (store: ReturnType<typeof createMongoStores>, where: string) => Promise<T>,
+): Promise<T> {
+  const env = environment();
+  const url = target.url ?? env.MONGODB_URL;
+  if (!url)
+    throw new Error('MONGODB_URL is not set (npm run services:up writes it to .services.env), nor --url');
+  const db = target.db ?? (env.MONGODB_DB?.trim() || DEFAULT_MONGODB_DB);
+  const client = new MongoClient(url, { serverSelectionTimeoutMS: 10_000 });
+  try {
+    await client.connect();
+    const stores = createMongoStores(client, {
+      db,
+      writeConcern: parseWriteConcern(env.MONGODB_WRITE_CONCERN),
+    });
+    return await f(stores, `mongodb ${db}.${MONGO_COLLECTIONS.corporate}`);
+  } finally {
+    await client.close();
+  }
+}
+
+/** raw_corporate_data as a load result, re-validated through the file loader's checks. */
+async function readCorporateFromMongo(target: MongoTarget): Promise<CorporateLoadResult> {
+  return withCorporateStore(target, async (stores, where) => {
+    const rows: CorporateRow[] = [];
+    for await (const page of stores.corporate.scan(5000)) rows.push(...page);
+    return parseCorporateText(rows.map((r) => JSON.stringify(r)).join('\n'), where);
+  });
+}
+
+async function loadCommand(args: readonly string[], io: CliIo): Promise<number> {
+  const { values } = parseArgs({
+    args: [...args],
+    options: { input: { type: 'string' }, url: { type: 'string' }, db: { type: 'string' } },
+    strict: true,
+    allowPositionals: false,
+  });
+  if (!values.input) throw new UsageError('--input is required');
+  const loaded = await loadCorporateFile(values.input);
+  const r = loaded.report;
+  io.out(`read ${r.source} (${r.format}): ${r.records} rows, ${r.accepted} valid, ${r.rejected} invalid`);
+  const shown = loaded.rejected.slice(0, 20);
+  for (const x of shown) io.out(`  invalid line ${x.line} (row ${x.record}): ${x.reason}`);
+  if (loaded.rejected.length > shown.length) io.out(`  … and ${loaded.rejected.length - shown.length} more`);
+  if (loaded.rows.length === 0) {
+    io.err('error: no valid rows to load');
+    return 1;
+  }
+  return withCorporateStore(values, async (stores, where) => {
+    await stores.ensureIndexes();
+    const page = 1000;
+    let inserted = 0;
+    let existing = 0;
+    for (let i = 0; i < loaded.rows.length; i += page) {
+      const out = await stores.corporate.insertRows(loaded.rows.slice(i, i + page));
+      inserted += out.inserted;
+      existing += out.existing;
+      const done = Math.min(i + page, loaded.rows.length);
+      if (done === loaded.rows.length || (i / page) % 10 === 9)
+        io.out(`  ${done}/${loaded.rows.length} rows written`);
+    }
+    io.out(`${where}: inserted ${inserted}, already there ${existing}, invalid ${loaded.rejected.length}`);
+    return 0;
+  });
 }
 
 function printLoad(loaded: CorporateLoadResult, io: CliIo): void {

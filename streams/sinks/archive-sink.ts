@@ -1,0 +1,157 @@
+import { deadLetterSchema } from '../../schemas/dead-letter.ts';
+import { sessionEventSchema, type TopicNames } from '../../schemas/index.ts';
+import { describeIssues, registryHeaderLength } from '../codec/session-codec.ts';
+import type { LogRecord } from '../log/event-log.ts';
+import {
+  type ArchivedDeadLetter,
+  type ArchivedEvent,
+  type ArchiveStore,
+  deadLetterId,
+  type InsertOutcome,
+} from '../stores/archive-store.ts';
+import type { Sink, SinkRejection } from './sink.ts';
+
+/** The seeds' micro-batch: 100 documents per insertMany, or what came within half a second. */
+export const DEFAULT_ARCHIVE_BATCH = Object.freeze({ size: 100, maxWaitMs: 500 });
+
+/** Dead letters keep at most this much of the refused record's bytes (as the topic does). */
+const MAX_RAW_CHARS = 64 * 1024;
+
+export interface ArchiveSinkOptions {
+  readonly store: ArchiveStore;
+  /** A, B and C are archived as events, the dead-letter topic into its own collection. */
+  readonly topics: Pick<TopicNames, 'recommend' | 'paraphrase' | 'selection' | 'deadLetter'>;
+  /** Consumer group (default `sentencify-archive`). */
+  readonly group?: string;
+  readonly name?: string;
+  readonly batch?: { readonly size: number; readonly maxWaitMs: number };
+}
+
+type Decoded<T> = { readonly doc: T } | { readonly reason: string };
+
+function parseJson(rec: LogRecord): { value: unknown } | { reason: string } {
+  try {
+    return { value: JSON.parse(rec.value.toString('utf8', registryHeaderLength(rec.value))) };
+  } catch (err) {
+    return { reason: `not JSON: ${(err as Error).message}` };
+  }
+}
+
+const originOf = (rec: LogRecord) => ({ topic: rec.topic, partition: rec.partition, offset: rec.offset });
+
+/**
+ * An A/B/C record as an archive document: `_id` = event id, the fields the indexes need, and the
+ * event exactly as published (fields the schema does not know included).
+ */
+export function archivedEventOf(rec: LogRecord): Decoded<ArchivedEvent> {
+  const parsed = parseJson(rec);
+  if ('reason' in parsed) return parsed;
+  const res = sessionEventSchema.safeParse(parsed.value);
+  if (!res.success) return { reason: `not an A/B/C event: ${describeIssues(res.error)}` };
+  const e = res.data;
+  return {
+    doc: {
+      _id: e.event_id,
+      type: e.type,
+      user_id: e.user_id,
+      recommend_session_id: e.recommend_session_id,
+      ts: new Date(e.ts),
+      origin: originOf(rec),
+      event: parsed.value as Record<string, unknown>,
+    },
+  };
+}
+
+/**
+ * A dead-letter record as a document. Never refused: what does not parse is kept as an
+ * `unreadable` letter with its raw bytes, and the bytes are cut at 64 KiB, so a dead letter cannot
+ * itself bounce back to the dead-letter topic and round again.
+ */
+export function archivedDeadLetterOf(rec: LogRecord): ArchivedDeadLetter {
+  const parsed = parseJson(rec);
+  const res = 'value' in parsed ? deadLetterSchema.safeParse(parsed.value) : null;
+  if (!res?.success) {
+    const origin = originOf(rec);
+    return {
+      _id: deadLetterId({ code: 'unreadable', origin }),
+      code: 'unreadable',
+      reason: `an unreadable dead letter: ${'reason' in parsed ? parsed.reason : describeIssues(res!.error)}`,
+      ts: new Date(rec.timestamp),
+      origin,
+      event_id: null,
+      recommend_session_id: null,
+      raw: rec.value.toString('utf8').slice(0, MAX_RAW_CHARS),
+    };
+  }
+  const d = res.data;
+  const origin = { topic: d.topic, partition: d.partition, offset: d.offset };
+  return {
+    _id: deadLetterId({ code: d.code, ...(d.sink ? { sink: d.sink } : {}), origin }),
+    code: d.code,
+    reason: d.reason,
+    ts: new Date(rec.timestamp),
+    origin,
+    event_id: d.event_id,
+    recommend_session_id: d.recommend_session_id,
+    ...(d.sink ? { sink: d.sink } : {}),
+    ...(d.event ? { event: d.event as unknown as Record<string, unknown> } : {}),
+    ...(d.raw !== undefined ? { raw: d.raw.slice(0, MAX_RAW_CHARS) } : {}),
+  };
+}
+
+/**
+ * The raw event archive (the seeds' Phase 2 step 1): every A, B and C event into `events`, every
+ * dead letter into `dead_letters`, in micro-batches. Idempotent: `_id` is the event id (a dead
+ * letter's is its code and origin), so a replay only counts `duplicates`. Records that are not
+ * events, or that MongoDB would refuse (over 16 MB, `$`/NUL/`.` in a key), are `rejected` with the
+ * reason and the runtime dead-letters them; a store that is away throws a retriable SinkError.
+ *
+ * @example
+ * const stores = createMongoStores(client, { db: 'sentencify' });
+ * const running = runSink(createArchiveSink({ store: stores.archive, topics: DEFAULT_TOPICS }), deps);
+ */
+export function createArchiveSink(opts: ArchiveSinkOptions): Sink {
+  const { store, topics } = opts;
+  const eventTopics = new Set([topics.recommend, topics.paraphrase, topics.selection]);
+  return {
+    name: opts.name ?? 'archive',
+    group: opts.group ?? 'sentencify-archive',
+    topics: [topics.recommend, topics.paraphrase, topics.selection, topics.deadLetter],
+    batch: opts.batch ?? DEFAULT_ARCHIVE_BATCH,
+    async apply(records) {
+      const rejected: SinkRejection[] = [];
+      const events: ArchivedEvent[] = [];
+      const eventRecs: LogRecord[] = [];
+      const letters: ArchivedDeadLetter[] = [];
+      const letterRecs: LogRecord[] = [];
+      for (const rec of records) {
+        if (rec.topic === topics.deadLetter) {
+          letters.push(archivedDeadLetterOf(rec));
+          letterRecs.push(rec);
+        } else if (eventTopics.has(rec.topic)) {
+          const d = archivedEventOf(rec);
+          if ('reason' in d) rejected.push({ record: rec, reason: d.reason });
+          else {
+            events.push(d.doc);
+            eventRecs.push(rec);
+          }
+        } else rejected.push({ record: rec, reason: `topic ${rec.topic} is not archived` });
+      }
+      const none: InsertOutcome = { inserted: 0, duplicates: 0, rejected: [] };
+      const [ev, dl] = await Promise.all([
+        events.length > 0 ? store.insertEvents(events) : none,
+        letters.length > 0 ? store.insertDeadLetters(letters) : none,
+      ]);
+      for (const r of ev.rejected) rejected.push({ record: eventRecs[r.index]!, reason: r.reason });
+      for (const r of dl.rejected) rejected.push({ record: letterRecs[r.index]!, reason: r.reason });
+      return {
+        rejected,
+        counts: {
+          archived: ev.inserted,
+          dead_letters_archived: dl.inserted,
+          duplicates: ev.duplicates + dl.duplicates,
+        },
+      };
+    },
+  };
+}

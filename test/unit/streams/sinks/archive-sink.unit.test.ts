@@ -1,0 +1,126 @@
+import { describe, expect, it } from 'vitest';
+import exampleA from '../../../../schemas/examples/a-recommend.json' with { type: 'json' };
+import exampleC from '../../../../schemas/examples/c-selection.json' with { type: 'json' };
+import deadLetter from '../../../../schemas/examples/dead-letter.json' with { type: 'json' };
+import { DEFAULT_TOPICS } from '../../../../schemas/index.ts';
+import type { LogRecord } from '../../../../streams/log/event-log.ts';
+import { createArchiveSink, DEFAULT_ARCHIVE_BATCH } from '../../../../streams/sinks/archive-sink.ts';
+import { SinkError } from '../../../../streams/sinks/sink.ts';
+import { type ArchiveStore, createMemoryArchiveStore } from '../../../../streams/stores/archive-store.ts';
+
+const T = DEFAULT_TOPICS;
+let offset = 0;
+const rec = (topic: string, value: unknown, key: string | null = 'rs-1'): LogRecord => ({
+  topic,
+  partition: 2,
+  offset: offset++,
+  timestamp: Date.UTC(2026, 10, 23, 10),
+  key,
+  value: Buffer.isBuffer(value) ? value : Buffer.from(JSON.stringify(value)),
+});
+const a = (i: number, extra: Record<string, unknown> = {}) => ({
+  ...exampleA,
+  event_id: `evt-a-${i}`,
+  ...extra,
+});
+
+describe('archive sink', () => {
+  it('reads A, B, C and the dead-letter topic in the seeds’ micro-batch of 100', () => {
+    const sink = createArchiveSink({ store: createMemoryArchiveStore(), topics: T });
+    expect(sink.topics).toEqual([T.recommend, T.paraphrase, T.selection, T.deadLetter]);
+    expect(sink.batch).toEqual({ size: 100, maxWaitMs: 500 });
+    expect(DEFAULT_ARCHIVE_BATCH).toEqual(sink.batch);
+    expect(sink.group).toBe('sentencify-archive');
+    expect(sink.name).toBe('archive');
+  });
+
+  it('archives every event once, with the whole event, and counts a replay as duplicates', async () => {
+    const store = createMemoryArchiveStore();
+    const sink = createArchiveSink({ store, topics: T });
+    const batch = [
+      rec(T.recommend, a(1, { extra_field: 'kept' })),
+      rec(T.selection, exampleC),
+      rec(T.recommend, a(2)),
+    ];
+    expect(await sink.apply(batch)).toEqual({
+      rejected: [],
+      counts: { archived: 3, dead_letters_archived: 0, duplicates: 0 },
+    });
+    expect(await sink.apply([...batch, rec(T.recommend, a(3))])).toEqual({
+      rejected: [],
+      counts: { archived: 1, dead_letters_archived: 0, duplicates: 3 },
+    });
+    const session = await store.eventsOfSession(exampleA.recommend_session_id);
+    expect(session.map((e) => e._id)).toEqual(['evt-a-1', 'evt-a-2', 'evt-a-3', exampleC.event_id]);
+    const first = session[0]!;
+    expect(first).toMatchObject({
+      type: 'recommend',
+      user_id: exampleA.user_id,
+      ts: new Date(exampleA.ts),
+      origin: { topic: T.recommend, partition: 2, offset: batch[0]!.offset },
+    });
+    expect(first.event).toEqual(a(1, { extra_field: 'kept' }));
+  });
+
+  it('reads registry-framed values (magic byte and schema id) like plain JSON', async () => {
+    const store = createMemoryArchiveStore();
+    const sink = createArchiveSink({ store, topics: T });
+    const framed = Buffer.concat([Buffer.from([0, 0, 0, 0, 7]), Buffer.from(JSON.stringify(a(9)))]);
+    expect((await sink.apply([rec(T.recommend, framed)]))?.counts?.archived).toBe(1);
+  });
+
+  it('rejects what is not an event, or what MongoDB would refuse, with a reason, and archives the rest', async () => {
+    const sink = createArchiveSink({ store: createMemoryArchiveStore(), topics: T });
+    const bad = [
+      rec(T.recommend, Buffer.from('{not json')),
+      rec(T.recommend, { type: 'recommend', event_id: 'x' }),
+      rec(T.recommend, a(5, { meta: { $set: 1 } })),
+      rec(T.recommend, a(6, { blob: 'x'.repeat(16 * 1024 * 1024) })),
+    ];
+    const out = await sink.apply([rec(T.recommend, a(4)), ...bad, rec('elsewhere', a(7))]);
+    expect(out?.counts).toEqual({ archived: 1, dead_letters_archived: 0, duplicates: 0 });
+    const reasons = new Map(out!.rejected!.map((r) => [r.record.offset, r.reason]));
+    expect(reasons.get(bad[0]!.offset)).toMatch(/^not JSON/);
+    expect(reasons.get(bad[1]!.offset)).toMatch(/^not an A\/B\/C event: .*user_id/);
+    expect(reasons.get(bad[2]!.offset)).toMatch(/"event\.meta\.\$set" starts with "\$"/);
+    expect(reasons.get(bad[3]!.offset)).toMatch(/over MongoDB's 16777216-byte \(16 MB\) limit/);
+    expect([...reasons.values()].some((r) => /elsewhere is not archived/.test(r))).toBe(true);
+    expect(out!.rejected).toHaveLength(5);
+  });
+
+  it('keeps dead letters in their own collection, once, and never bounces an unreadable one', async () => {
+    const store = createMemoryArchiveStore();
+    const sink = createArchiveSink({ store, topics: T });
+    const letter = rec(T.deadLetter, deadLetter, deadLetter.recommend_session_id);
+    const junk = rec(T.deadLetter, Buffer.from('garbage'));
+    expect(await sink.apply([letter, junk])).toEqual({
+      rejected: [],
+      counts: { archived: 0, dead_letters_archived: 2, duplicates: 0 },
+    });
+    expect((await sink.apply([letter]))?.counts).toMatchObject({ dead_letters_archived: 0, duplicates: 1 });
+    const [d] = await store.deadLettersByCode('session_closed');
+    expect(d).toMatchObject({
+      _id: `session_closed:${deadLetter.topic}/${deadLetter.partition}@${deadLetter.offset}`,
+      reason: deadLetter.reason,
+      origin: { topic: deadLetter.topic, partition: deadLetter.partition, offset: deadLetter.offset },
+      event_id: deadLetter.event_id,
+      ts: new Date(letter.timestamp),
+    });
+    expect(d!.event).toMatchObject({ event_id: deadLetter.event_id });
+    const [u] = await store.deadLettersByCode('unreadable');
+    expect(u).toMatchObject({ raw: 'garbage', origin: { topic: T.deadLetter, offset: junk.offset } });
+    expect(u!.reason).toMatch(/not JSON/);
+    expect(await store.countEvents()).toBe(0);
+  });
+
+  it('passes a store failure through, so the runtime retries the same batch', async () => {
+    const down: ArchiveStore = {
+      ...createMemoryArchiveStore(),
+      insertEvents: async () => {
+        throw new SinkError('mongo_unavailable', 'connection refused', { retriable: true });
+      },
+    };
+    const sink = createArchiveSink({ store: down, topics: T });
+    await expect(sink.apply([rec(T.recommend, a(8))])).rejects.toMatchObject({ retriable: true });
+  });
+});
