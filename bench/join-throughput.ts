@@ -15,13 +15,21 @@
  * builds a fresh operator; one warm-up run is discarded. Figure: median events/s over the runs
  * (target ≥ 300,000). Also recorded: events/s per tenth of each run (does the cost per event grow
  * with the state?), a reference run of happy-path sessions only (bounded state; `--no-reference`
- * skips it) and, for context, the decode boundary (bytes → JSON → zod) on the same events, which
- * the Kafka path pays on top of the operator.
+ * skips it) and, for context, the decode boundary (bytes → JSON → schema) on the same events, which
+ * the Kafka path pays on top of the operator: `decode_events_per_s` is the fast path
+ * (streams/codec/fast-decode.ts, zod for what it cannot vouch for), measured in alternation with
+ * zod alone (the decoder before it) and JSON.parse alone (the floor under both).
+ *
+ * `join_vs_keyed_fold`: absolute events/s moved ×2.5 between runs on machines of this kind, so
+ * the operator is also measured against the floor of keyed state on the same deliveries in the
+ * same run, alternating with the join runs: every event into a Map by session id, a session
+ * emitted (and its entry deleted) once A, B and C are all there; no time, no windows, no
+ * checkpoints. Figure: median join events/s ÷ median fold events/s (target ≥ 0.5).
  */
 import { parseArgs } from 'node:util';
 import { Subject } from 'rxjs';
 import { DEFAULT_TOPICS } from '../schemas/index.ts';
-import { decodeSessionRecord } from '../streams/codec/session-codec.ts';
+import { decodeSessionRecord, decodeSessionRecordZod } from '../streams/codec/session-codec.ts';
 import type { LogRecord } from '../streams/log/event-log.ts';
 import { type JoinBatch, joinBySession } from '../streams/operators/join-by-session.ts';
 import { fmt, machine, median, round, writeResult } from './lib/common.ts';
@@ -109,12 +117,66 @@ function runOnce(completeShare?: number): RunStats {
   return { ms, events, deliveries, examples, deadLetters, curve };
 }
 
+/** The floor of keyed state: the same deliveries into a Map by session id, emit when A+B+C. */
+function foldOnce(completeShare?: number): RunStats {
+  const state = new Map<string, { a: unknown; b: unknown; c: unknown }>();
+  let examples = 0;
+  const placer = new Placer(partitions);
+  let ms = 0;
+  let events = 0;
+  let deliveries = 0;
+  for (const chunkEvents of steadyTraffic({
+    sessions,
+    users,
+    seed: 11,
+    spacingMs,
+    partitions,
+    completeShare,
+  })) {
+    const batches = toDeliveries(
+      chunkEvents.map((e) => placer.place(e)),
+      chunk,
+    );
+    const t0 = performance.now();
+    for (const records of batches) {
+      const out: unknown[] = [];
+      for (const r of records) {
+        const id = r.event.recommend_session_id;
+        let s = state.get(id);
+        if (s === undefined) {
+          s = { a: null, b: null, c: null };
+          state.set(id, s);
+        }
+        if (r.event.type === 'recommend') s.a = r.event;
+        else if (r.event.type === 'paraphrase') s.b = r.event;
+        else s.c = r.event;
+        if (s.a !== null && s.b !== null && s.c !== null) {
+          out.push({ id, a: s.a, b: s.b, c: s.c });
+          state.delete(id);
+        }
+      }
+      examples += out.length;
+    }
+    ms += performance.now() - t0;
+    events += chunkEvents.length;
+    deliveries += batches.length;
+  }
+  return { ms, events, deliveries, examples, deadLetters: 0, curve: [] };
+}
+
 console.log(`join-throughput: ${fmt(sessions)} sessions per run, ${runs} runs + 1 warm-up`);
 runOnce(); // warm-up: JIT, not measured
+foldOnce();
 const results: RunStats[] = [];
+const folds: RunStats[] = [];
 for (let i = 0; i < runs; i++) {
   const r = runOnce();
   results.push(r);
+  const f = foldOnce();
+  folds.push(f);
+  console.log(
+    `  keyed fold ${i + 1}/${runs}: ${fmt((f.events / f.ms) * 1000)} events/s (${fmt(f.examples)} complete sessions)`,
+  );
   console.log(
     `  run ${i + 1}/${runs}: ${fmt(r.events)} events in ${fmt(r.ms, 1)} ms = ${fmt((r.events / r.ms) * 1000)} events/s ` +
       `(${fmt(r.examples)} H, ${fmt(r.deadLetters)} dead letters, ${fmt(r.deliveries)} deliveries); ` +
@@ -123,6 +185,9 @@ for (let i = 0; i < runs; i++) {
 }
 const rates = results.map((r) => (r.events / r.ms) * 1000);
 const eventsPerS = median(rates);
+const foldRates = folds.map((r) => (r.events / r.ms) * 1000);
+const foldPerS = median(foldRates);
+const joinVsFold = eventsPerS / foldPerS;
 
 // Reference: the same rate of happy-path sessions only (no late or straggling events), whose state
 // stays bounded — the difference to the figure is what the edge cases' effect on state costs.
@@ -139,7 +204,8 @@ if (reference.length > 0) {
   );
 }
 
-// Context: the decode boundary the Kafka path adds per record (bytes → JSON → zod → SessionRecord).
+// The decode boundary the Kafka path adds per record (bytes → JSON → schema → SessionRecord):
+// the fast path, zod alone (before it) and JSON.parse alone, in alternation.
 const sample = joinWorkload({ sessions: quick ? 10_000 : 30_000, users, seed: 12, spacingMs, partitions });
 const raw: LogRecord[] = sample.map((r) => ({
   topic: r.topic,
@@ -149,17 +215,31 @@ const raw: LogRecord[] = sample.map((r) => ({
   value: Buffer.from(JSON.stringify(r.event)),
   timestamp: 0,
 }));
-for (const r of raw.slice(0, 5000)) decodeSessionRecord(r, DEFAULT_TOPICS);
-const decodeRates: number[] = [];
-for (let i = 0; i < 3; i++) {
-  const t = performance.now();
-  for (const r of raw) decodeSessionRecord(r, DEFAULT_TOPICS);
-  decodeRates.push((raw.length / (performance.now() - t)) * 1000);
+const decoders = {
+  fast: (r: LogRecord) => decodeSessionRecord(r, DEFAULT_TOPICS),
+  zod: (r: LogRecord) => decodeSessionRecordZod(r, DEFAULT_TOPICS),
+  json: (r: LogRecord) => JSON.parse(r.value.toString('utf8')),
+} as const;
+const decodeRates: Record<keyof typeof decoders, number[]> = { fast: [], zod: [], json: [] };
+let decodeDeadLetters = 0;
+for (const d of Object.values(decoders)) for (const r of raw.slice(0, 5000)) d(r);
+for (let i = 0; i < (quick ? 3 : 5); i++) {
+  for (const [name, d] of Object.entries(decoders) as [keyof typeof decoders, (r: LogRecord) => unknown][]) {
+    let dead = 0;
+    const t = performance.now();
+    for (const r of raw) if ((d(r) as { code?: string }).code !== undefined) dead++;
+    decodeRates[name].push((raw.length / (performance.now() - t)) * 1000);
+    if (name === 'fast') decodeDeadLetters = dead;
+  }
 }
-const decodePerS = median(decodeRates);
+const decodePerS = median(decodeRates.fast);
+const decodeZodPerS = median(decodeRates.zod);
+const jsonPerS = median(decodeRates.json);
 console.log(
   `join-throughput: median ${fmt(eventsPerS)} events/s over ${runs} runs (target ≥ 300,000); ` +
-    `decode boundary alone ${fmt(decodePerS)} events/s`,
+    `keyed fold ${fmt(foldPerS)} events/s, join ÷ fold = ${round(joinVsFold, 3)} (target ≥ 0.5); ` +
+    `decode boundary ${fmt(decodePerS)} events/s (zod alone ${fmt(decodeZodPerS)}, ×${round(decodePerS / decodeZodPerS, 2)}; ` +
+    `JSON.parse alone ${fmt(jsonPerS)})`,
 );
 
 const events = results[0]?.events ?? 0;
@@ -184,15 +264,34 @@ const file = writeResult({
     windowMs: WINDOW_MS,
     graceMs: GRACE_MS,
   },
-  figures: { join_events_per_s: round(eventsPerS) },
+  figures: {
+    join_events_per_s: round(eventsPerS),
+    join_vs_keyed_fold: round(joinVsFold, 3),
+    decode_events_per_s: round(decodePerS),
+  },
   details: {
     runs: results.map((r, i) => ({ ...r, ms: round(r.ms, 1), events_per_s: round(rates[i]!) })),
     reference_complete_only: {
       events_per_s_median: reference.length > 0 ? round(median(referenceRates)) : null,
       runs: reference.map((r, i) => ({ ...r, ms: round(r.ms, 1), events_per_s: round(referenceRates[i]!) })),
     },
+    keyed_fold: {
+      events_per_s_median: round(foldPerS),
+      runs: folds.map((r, i) => ({
+        ms: round(r.ms, 1),
+        events_per_s: round(foldRates[i]!),
+        complete: r.examples,
+      })),
+      pair_ratios: rates.map((j, i) => round(j / foldRates[i]!, 3)),
+    },
     decode_boundary_events_per_s: round(decodePerS),
+    decode_zod_events_per_s: round(decodeZodPerS),
+    decode_json_parse_events_per_s: round(jsonPerS),
+    decode_speedup: round(decodePerS / decodeZodPerS, 2),
+    decode_runs: Object.fromEntries(Object.entries(decodeRates).map(([k, v]) => [k, v.map((x) => round(x))])),
     decode_sample_events: raw.length,
+    decode_sample_dead_letters: decodeDeadLetters,
+    decode_mean_bytes: round(raw.reduce((a, r) => a + r.value.length, 0) / raw.length),
   },
   machine: machine(),
 });
