@@ -8,17 +8,18 @@ import { hostname } from 'node:os';
 import { serve } from '@hono/node-server';
 import { Redis } from 'ioredis';
 import { environment, logLine } from '../common/environment.ts';
-import { MetricsRegistry } from '../common/metrics.ts';
+import { MetricsRegistry, serveToClusterPrimary } from '../common/metrics.ts';
 import { DEFAULT_VOCABULARY } from '../schemas/index.ts';
 import { createHashingEmbedder } from '../streams/embeddings/hashing-embedder.ts';
 import { createKafkaLog } from '../streams/log/kafka-log.ts';
+import { createRetrier } from '../streams/runtime/retry.ts';
 import { createRedisClusterStore, createRedisProfileStore } from '../streams/stores/redis-stores.ts';
-import { type TopologyConfig, topicSpecs } from '../streams/topology.ts';
+import { DEFAULT_TOPOLOGY_CONFIG, type TopologyConfig, topicSpecs } from '../streams/topology-config.ts';
+import { type RunningTopology, startTopology } from '../streams/wiring.ts';
 import { createApi } from './app.ts';
 import { createBatchingEventSink } from './batching-event-sink.ts';
 import { type ApiConfig, describeEndpoint, type LlmEndpoint, parseApiConfig } from './config.ts';
 import { createRedisDocStore } from './docs/doc-store.ts';
-import { type IndexFeeder, startIndexFeeder } from './index-feeder.ts';
 import { createAbRouter } from './paraphrase/ab-router.ts';
 import { createOfflineParaphraser } from './paraphrase/offline-paraphraser.ts';
 import { createOpenAiParaphraser } from './paraphrase/openai-paraphraser.ts';
@@ -83,18 +84,21 @@ function paraphraser(ep: LlmEndpoint | null): Paraphraser {
 const embedder = createHashingEmbedder(env.EMBEDDING_DIM);
 const index = createMemoryVectorIndex({ dim: env.EMBEDDING_DIM });
 const metrics = new MetricsRegistry();
+const profiles = createRedisProfileStore(redis, { prefix: env.REDIS_PREFIX });
+const clusters = createRedisClusterStore(redis, { prefix: env.REDIS_PREFIX });
+// With API_WORKERS > 1 the primary answers /metrics with every worker's registry summed.
+if (process.env.SENTENCIFY_API_WORKER === '1') serveToClusterPrimary(metrics);
 let topicsReady = false;
-let feeder: IndexFeeder | null = null;
+let topology: RunningTopology | null = null;
 let stopping = false;
-let retries = 0;
 
 // One producer request per event would cap the API at a few hundred requests/s (the idempotent
 // producer has one request in flight); the batching sink sends whatever queued meanwhile.
 const events = createBatchingEventSink(kafka, topics, { timeoutMs: env.EVENT_TIMEOUT_MS });
 const app = createApi({
   events,
-  profiles: createRedisProfileStore(redis, { prefix: env.REDIS_PREFIX }),
-  clusters: createRedisClusterStore(redis, { prefix: env.REDIS_PREFIX }),
+  profiles,
+  clusters,
   index,
   embedder,
   router: createAbRouter({
@@ -113,26 +117,13 @@ const app = createApi({
   // Ready = this instance can answer from the whole log: the topics exist and the index holds all
   // of H. Redis being away does not make it unready: /recommend still answers (degraded), and
   // taking every instance out of rotation at once would turn a degraded service into none.
-  ready: () => !stopping && topicsReady && (feeder?.caughtUp() ?? false),
+  ready: () => !stopping && topicsReady && (topology?.sink('index')?.caughtUp() ?? false),
+  readyDetails: () => topology?.details() ?? {},
+  metricsText: process.env.SENTENCIFY_API_WORKER === '1' ? clusterMetricsText : undefined,
 });
 
 metrics.onCollect(() => {
   metrics.set('sentencify_redis_up', 'Whether the Redis connection is ready (1) or not (0)', redisUp ? 1 : 0);
-  metrics.set(
-    'sentencify_index_feeder_caught_up',
-    'Whether the index feeder reached the end of H',
-    feeder?.caughtUp() ? 1 : 0,
-  );
-  const s = feeder?.stats;
-  if (s) {
-    metrics.set('sentencify_index_feeder_records', 'H records read by the index feeder', s.records);
-    metrics.set('sentencify_index_feeder_upserts', 'Contexts upserted into the index', s.upserts);
-    metrics.set(
-      'sentencify_index_feeder_undecodable',
-      'H records the index feeder could not decode',
-      s.undecodable,
-    );
-  }
   metrics.set('sentencify_event_sends', 'Producer requests made by the event sink', events.stats.sends);
   metrics.set(
     'sentencify_event_timeouts',
@@ -140,8 +131,27 @@ metrics.onCollect(() => {
     events.stats.timeouts,
   );
   metrics.set('sentencify_events_queued', 'Events waiting for the event log', events.stats.queued());
-  metrics.set('sentencify_io_retries', 'Failed I/O calls that were retried', retries);
 });
+
+/** In a worker: asks the primary for the workers' registries summed (prom-client's cluster registry). */
+function clusterMetricsText(): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const id = Math.random().toString(36).slice(2);
+    const onMessage = (m: { type?: string; id?: string; text?: string; error?: string }) => {
+      if (m?.type !== 'sentencify:metrics' || m.id !== id) return;
+      process.off('message', onMessage);
+      clearTimeout(t);
+      if (m.error) reject(new Error(m.error));
+      else resolve(m.text ?? '');
+    };
+    const t = setTimeout(() => {
+      process.off('message', onMessage);
+      reject(new Error('the primary did not answer the metrics request'));
+    }, 5_000);
+    process.on('message', onMessage);
+    process.send?.({ type: 'sentencify:metrics-request', id });
+  });
+}
 
 // Serve at once: /health answers and /ready says 503 while the topics and the index are prepared.
 const server = serve({ fetch: app.fetch, port: env.PORT, hostname: env.HOST }, (info) =>
@@ -168,51 +178,52 @@ log('starting', {
   },
 });
 
-/** The same partition counts as the stream's; whoever starts first creates the topics. */
-const specs = topicSpecs({
+/**
+ * The API process runs the topology's `index` role: the in-process index is fed from H by the
+ * index sink, in a group of this instance alone (every instance holds the whole index, so it reads
+ * all of H from the beginning at every start). Same partition counts as the stream's; whoever
+ * starts first creates the topics.
+ */
+const cfg: TopologyConfig = {
+  ...DEFAULT_TOPOLOGY_CONFIG,
   topics,
   sessionPartitions: env.SESSION_PARTITIONS,
   trainingPartitions: env.TRAINING_PARTITIONS,
-} as Pick<TopologyConfig, 'topics' | 'sessionPartitions' | 'trainingPartitions'> as TopologyConfig);
+  sinkGroups: { index: groupId },
+};
+const onRetry = (what: string, err: unknown, attempt: number) =>
+  log('retrying', { what, attempt, error: (err as Error).message });
 
 async function prepare(): Promise<void> {
-  for (let attempt = 1; !stopping; attempt++) {
-    try {
-      await kafka.ensureTopics(specs);
-      break;
-    } catch (err) {
-      const message = (err as Error).message;
-      // Topics that exist with other partition counts are a configuration error, not an outage.
-      if (/partitions, not/.test(message)) throw err;
-      retries++;
-      log('retrying', { what: 'ensure topics', attempt, error: message });
-      await sleep(Math.min(5000, 200 * 2 ** Math.min(attempt, 5)));
-    }
-  }
+  const retrier = createRetrier({ onRetry });
+  await retrier.io(async () => {
+    if (!stopping) await kafka.ensureTopics(topicSpecs(cfg));
+  }, 'ensure topics');
   if (stopping) return;
   topicsReady = true;
-  feeder = startIndexFeeder(
+  topology = startTopology(
     {
       log: kafka,
-      index,
+      profiles,
+      clusters,
       embedder,
-      onRetry: (what, err, attempt) => {
-        retries++;
-        log('retrying', { what, attempt, error: (err as Error).message });
-      },
+      index,
+      clock: Date.now,
+      metrics,
+      onRetry,
       onError: (err) => {
-        log('fatal', { error: `index feeder: ${(err as Error).stack ?? String(err)}` });
+        log('fatal', { error: `index sink: ${(err as Error).stack ?? String(err)}` });
         void shutdown(1);
       },
     },
-    { topic: topics.trainingExamples, groupId },
+    cfg,
+    ['index'],
   );
-  const f = feeder;
+  const sink = topology.sink('index')!;
   const t0 = Date.now();
-  while (!stopping && !f.caughtUp()) await sleep(100);
-  if (!stopping) {
-    log('ready', { index_size: await index.size(), h_records: f.stats.records, ms: Date.now() - t0 });
-  }
+  while (!stopping && !sink.caughtUp()) await sleep(100);
+  if (!stopping)
+    log('ready', { index_size: await index.size(), h_records: sink.stats.records, ms: Date.now() - t0 });
 }
 prepare().catch((err) => {
   log('fatal', { error: (err as Error).message });
@@ -234,11 +245,11 @@ async function shutdown(code: number): Promise<void> {
   }, env.DRAIN_TIMEOUT_MS);
   await drained;
   clearTimeout(drainTimer);
-  await feeder?.stop();
+  await topology?.stop();
   // This instance's group is of no use to anyone once it is gone: remove it instead of leaving
   // its committed offsets to expire.
   // The consumer leaves its group asynchronously, so the first tries may find it not yet empty.
-  for (let attempt = 1; feeder && attempt <= 5; attempt++) {
+  for (let attempt = 1; topology && attempt <= 5; attempt++) {
     try {
       await (await kafka.admin()).deleteGroups([groupId]);
       break;
@@ -249,7 +260,7 @@ async function shutdown(code: number): Promise<void> {
     }
   }
   await Promise.allSettled([kafka.close(), redis.quit().catch(() => redis.disconnect())]);
-  log('stopped', { index_feeder: feeder?.stats ?? null });
+  log('stopped', topology?.details() ?? {});
   process.exit(code);
 }
 process.on('SIGTERM', () => void shutdown(0));

@@ -38,6 +38,10 @@ export interface ApiDeps {
   /** How long the cluster list is cached (default 5 s): clusters change once a re-clustering. */
   readonly clusterCacheMs?: number;
   readonly ready?: () => boolean;
+  /** What `/ready` shows besides `ready` (the topology's per-sink status and lag in this process). */
+  readonly readyDetails?: () => Record<string, unknown>;
+  /** `/metrics` text other than this registry's (API workers: all workers summed by the primary). */
+  readonly metricsText?: () => Promise<string>;
 }
 
 const MAX_BODY = 1024 * 1024;

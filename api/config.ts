@@ -1,7 +1,7 @@
 import { z } from 'zod';
-import { envInt, serviceEnvFields } from '../common/service-env.ts';
+import { envInt, issueLines, serviceEnvFields, withoutBlanks } from '../common/service-env.ts';
 import type { TopicNames } from '../schemas/index.ts';
-import { topicNames } from '../streams/config.ts';
+import { topicNames } from '../schemas/index.ts';
 import { DEFAULT_SCORING_CONFIG, type ScoringConfig, validateScoringConfig } from './scoring/index.ts';
 
 const int = envInt;
@@ -96,12 +96,9 @@ function endpoint(base: string | undefined, key: string | undefined, model: stri
  * cfg.env.PORT; // 8080
  */
 export function parseApiConfig(raw: Record<string, string | undefined>): ApiConfig {
-  // Blank is unset: `EPSILON= npm run api` means the default, not 0 (which `z.coerce` would make it).
-  const env = Object.fromEntries(Object.entries(raw).filter(([, v]) => v !== undefined && v.trim() !== ''));
+  const env = withoutBlanks(raw);
   const res = apiEnvSchema.safeParse(env);
-  const problems = res.success
-    ? []
-    : res.error.issues.map((i) => `  ${i.path.join('.') || '(env)'}: ${i.message}`);
+  const problems = res.success ? [] : issueLines(res.error);
   // Checked on its own, so that it is reported next to any other bad variable.
   const weights = apiEnvSchema.pick({ ALPHA: true, BETA: true }).safeParse(env);
   if (weights.success && weights.data.ALPHA + weights.data.BETA > 1) {

@@ -6,6 +6,7 @@
  */
 import cluster from 'node:cluster';
 import { environment, logLine } from '../common/environment.ts';
+import { createClusterAggregator } from '../common/metrics.ts';
 import { parseApiConfig } from './config.ts';
 
 const log = logLine;
@@ -23,9 +24,18 @@ if (workers > 1 && cluster.isPrimary) {
   let exitCode = 0;
   const startedAt = new Map<number, number>();
   const fork = () => {
-    const w = cluster.fork();
+    const w = cluster.fork({ SENTENCIFY_API_WORKER: '1' });
     startedAt.set(w.id, Date.now());
   };
+  // A worker asked for /metrics: the primary collects every worker's registry and sums them.
+  const aggregator = createClusterAggregator();
+  cluster.on('message', (w, msg: { type?: string; id?: string }) => {
+    if (msg?.type !== 'sentencify:metrics-request') return;
+    aggregator.render().then(
+      (text) => w.send({ type: 'sentencify:metrics', id: msg.id, text }),
+      (err: Error) => w.send({ type: 'sentencify:metrics', id: msg.id, error: err.message }),
+    );
+  });
   log('supervising API workers', { workers });
   for (let i = 0; i < workers; i++) fork();
   cluster.on('exit', (w, code, signal) => {

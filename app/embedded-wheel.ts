@@ -7,24 +7,18 @@ import type { Paraphraser } from '../api/paraphrase/paraphraser.ts';
 import { DEFAULT_SCORING_CONFIG, type ScoringConfig } from '../api/scoring/index.ts';
 import { createMemoryVectorIndex } from '../api/vector/memory-vector-index.ts';
 import { MetricsRegistry } from '../common/metrics.ts';
-import { DEFAULT_TOPICS, DEFAULT_VOCABULARY, type OptionVocabulary } from '../schemas/index.ts';
+import { DEFAULT_VOCABULARY, type OptionVocabulary } from '../schemas/index.ts';
 import { createHashingEmbedder } from '../streams/embeddings/hashing-embedder.ts';
 import { EmbeddedLog } from '../streams/log/embedded-log.ts';
+import type { JoinStats } from '../streams/processors/join-processor.ts';
 import {
   type ClusterStore,
   createMemoryClusterStore,
-  createMemoryExampleStore,
   createMemoryProfileStore,
   type ProfileStore,
 } from '../streams/stores/profile-store.ts';
-import {
-  type JoinStats,
-  type ProfileStats,
-  startJoinProcessor,
-  startProfileProcessor,
-  type TopologyConfig,
-  topicSpecs,
-} from '../streams/topology.ts';
+import { DEFAULT_TOPOLOGY_CONFIG, type TopologyConfig, topicSpecs } from '../streams/topology-config.ts';
+import { type RunningTopology, startTopology } from '../streams/wiring.ts';
 
 /** How far the simulated clock moves in one settle. */
 export const SETTLE_STEP_MS = 24 * 3600_000;
@@ -66,37 +60,29 @@ export async function createEmbeddedWheel(o: EmbeddedWheelOptions = {}) {
   const clock = () => (liveFrom ? liveFrom.sim + (Date.now() - liveFrom.wall) : now);
   const vocabulary = o.vocabulary ?? DEFAULT_VOCABULARY;
   const cfg: TopologyConfig = {
-    topics: DEFAULT_TOPICS,
-    sessionPartitions: 6,
-    trainingPartitions: 6,
-    joinGroup: 'sentencify-join',
-    profileGroup: 'sentencify-profiles',
-    windowMs: 30 * 60_000,
-    graceMs: 10 * 60_000,
+    ...DEFAULT_TOPOLOGY_CONFIG,
     idleLagMs: 0,
-    maxEventBytes: 256 * 1024,
-    maxBatchSize: 500,
     recluster: { k: o.clusters ?? 8, seed: o.seed ?? 1, everyUpdates: 0, vocabulary },
   };
   const log = new EmbeddedLog({ clock, idleIntervalMs: 2 });
   await log.ensureTopics(topicSpecs(cfg));
   const profiles = o.profiles ?? createMemoryProfileStore();
   const clusters = o.clusterStore ?? createMemoryClusterStore();
-  const examples = createMemoryExampleStore();
   const embedder = createHashingEmbedder(o.embeddingDim ?? 384);
   const index = createMemoryVectorIndex({ dim: embedder.dim, seed: o.seed ?? 1 });
   const metrics = new MetricsRegistry();
   const errors: unknown[] = [];
-  const deps = {
+  const adapters = {
     log,
     profiles,
     clusters,
-    examples,
     index,
     embedder,
     clock,
+    metrics,
     onError: (e: unknown) => errors.push(e),
   };
+  let live: RunningTopology | null = null;
   const scoring: ScoringConfig = { ...DEFAULT_SCORING_CONFIG, ...o.scoring };
   const app = createApi({
     events: createLogEventSink(log, cfg.topics),
@@ -114,16 +100,28 @@ export async function createEmbeddedWheel(o: EmbeddedWheelOptions = {}) {
     newId: o.newId,
     clusterCacheMs: 0,
     ready: o.ready,
+    readyDetails: () => live?.details() ?? {},
   });
   const stats = {
     join: { records: 0, examples: 0, deadLetters: 0, deadLettersByCode: {}, batches: 0 } as JoinStats,
-    profiles: { examples: 0, profileWrites: 0, reclusters: 0, lastRecluster: null } as ProfileStats,
+    profiles: { examples: 0, profileWrites: 0, reclusters: 0 },
   };
-  const sessionTopics = [cfg.topics.recommend, cfg.topics.paraphrase, cfg.topics.selection];
   const horizon = cfg.windowMs + cfg.graceMs + Math.max(cfg.windowMs, cfg.graceMs) + 60_000;
 
   const add = (into: Record<string, number>, from: Record<string, number>) => {
     for (const [k, v] of Object.entries(from)) into[k] = (into[k] ?? 0) + v;
+  };
+  const lag = (t: RunningTopology) => t.consumers.reduce((n, c) => n + log.lag(c.group, c.topics), 0);
+  const addStats = (t: RunningTopology) => {
+    const j = t.join!.stats;
+    stats.join.records += j.records;
+    stats.join.examples += j.examples;
+    stats.join.deadLetters += j.deadLetters;
+    add(stats.join.deadLettersByCode, j.deadLettersByCode);
+    const fold = t.sink('profiles')!.stats.outcomes;
+    stats.profiles.examples += fold.examples ?? 0;
+    stats.profiles.profileWrites += fold.profile_writes ?? 0;
+    stats.profiles.reclusters += t.recluster!.stats.reclusters;
   };
 
   return {
@@ -131,7 +129,6 @@ export async function createEmbeddedWheel(o: EmbeddedWheelOptions = {}) {
     log,
     profiles,
     clusters,
-    examples,
     index,
     embedder,
     metrics,
@@ -147,53 +144,40 @@ export async function createEmbeddedWheel(o: EmbeddedWheelOptions = {}) {
      */
     goLive(reclusterEveryMs = 60_000) {
       liveFrom = { sim: now, wall: Date.now() };
-      const join = startJoinProcessor(deps, cfg);
-      const fold = startProfileProcessor(deps, { ...cfg, idleLagMs: 2_000 });
+      const topology = startTopology(adapters, { ...cfg, idleLagMs: 2_000 });
+      live = topology;
       const timer = setInterval(
-        () => void fold.reclusterNow().catch((e) => errors.push(e)),
+        () => void topology.recluster!.now().catch((e) => errors.push(e)),
         reclusterEveryMs,
       );
       timer.unref();
       return {
-        join: join.stats,
-        profiles: fold.stats,
+        topology,
         async stop() {
           clearInterval(timer);
-          await join.stop();
-          await fold.stop();
+          await topology.stop();
+          live = null;
         },
       };
     },
     /** Joins, folds, indexes and re-clusters everything emitted so far; time moves past every window. */
     async settle(timeoutMs = 60_000): Promise<void> {
-      const join = startJoinProcessor(deps, cfg);
-      const fold = startProfileProcessor(deps, cfg);
+      const topology = startTopology(adapters, cfg);
       const t0 = now;
       const until = Date.now() + timeoutMs;
       // Idle ticks only come once every partition is read to its end, so how far the clock moves
       // while waiting changes nothing that is decided; the clock then lands on a fixed time.
-      while (
-        log.lag(cfg.joinGroup, sessionTopics) > 0 ||
-        log.lag(cfg.profileGroup, [cfg.topics.trainingExamples]) > 0
-      ) {
+      while (lag(topology) > 0) {
         if (errors.length > 0) throw errors[0];
         if (Date.now() > until) throw new Error('the embedded wheel did not settle');
         now += horizon;
         await new Promise((r) => setTimeout(r, 1));
       }
       now = Math.max(now, t0 + SETTLE_STEP_MS);
-      await join.stop();
-      await fold.stop();
-      await fold.reclusterNow();
+      await topology.stop();
+      await topology.recluster!.now();
       if (errors.length > 0) throw errors[0];
-      stats.join.records += join.stats.records;
-      stats.join.examples += join.stats.examples;
-      stats.join.deadLetters += join.stats.deadLetters;
-      add(stats.join.deadLettersByCode, join.stats.deadLettersByCode);
-      stats.profiles.examples += fold.stats.examples;
-      stats.profiles.profileWrites += fold.stats.profileWrites;
-      stats.profiles.reclusters += fold.stats.reclusters;
-      stats.profiles.lastRecluster = fold.stats.lastRecluster;
+      addStats(topology);
     },
   };
 }

@@ -18,18 +18,29 @@
  * Both use the same fetch settings as `createKafkaLog` (max 1 MiB per partition per fetch,
  * maxWait 500 ms, one partition's batch in flight at a time, the co-partitioned assigner). Each
  * is timed from its first batch to its last (group joins excluded). Figure: median join events/s
- * ÷ median raw events/s (target ≥ 0.5); the pair-wise ratios are recorded too. The topics are
- * deleted afterwards.
+ * ÷ median raw events/s (target ≥ 0.5); the pair-wise ratios are recorded too.
+ *  (c) kstreams: the same A/B/C windowed session join written as a Kafka Streams application
+ *      (bench/peers/kafka-streams-join, built by bench/peers/build.sh with Maven, cached; one
+ *      stream thread, an in-memory change-logged store with the record cache on, at-least-once)
+ *      in a JVM of its own process group, on the same topics and broker, same window and grace,
+ *      on a fresh application id; timed from the first record its processor saw to the poll
+ *      (20 ms) that saw every input record committed (Streams commits after flushing its
+ *      outputs). JVM start and group join are excluded, as ours.
+ * `join_vs_kafka_streams` = median join events/s ÷ median kstreams events/s (target ≥ 1.0). The
+ * comparison is checked to be fair: the set of complete (A+B+C) session ids the peer emitted must
+ * equal the set of ids of our H with funnel ABC. `--no-peer` leaves (c) out. All topics of the
+ * run (the peer's outputs and change logs too) are deleted afterwards.
  */
 import { parseArgs } from 'node:util';
 import { type Consumer, logLevel } from 'kafkajs';
 import { createHashingEmbedder } from '../streams/embeddings/hashing-embedder.ts';
 import { CoPartitionedAssigner } from '../streams/log/co-partitioned-assigner.ts';
 import { createKafkaLog } from '../streams/log/kafka-log.ts';
+import { startJoinProcessor } from '../streams/processors/join-processor.ts';
 import { createMemoryClusterStore, createMemoryProfileStore } from '../streams/stores/profile-store.ts';
-import { startJoinProcessor, topicSpecs } from '../streams/topology.ts';
+import { topicSpecs } from '../streams/topology-config.ts';
 import { fmt, machine, median, requireServices, round, writeResult } from './lib/common.ts';
-import { steadyTraffic } from './lib/join-workload.ts';
+import { GRACE_MS, steadyTraffic, WINDOW_MS } from './lib/join-workload.ts';
 import {
   benchKafka,
   benchNamespace,
@@ -39,6 +50,7 @@ import {
   tapLog,
   topicSizes,
 } from './lib/kafka.ts';
+import { buildPeer, readTopic, runPeer } from './lib/kafka-streams-peer.ts';
 
 const { values: args } = parseArgs({
   options: {
@@ -46,6 +58,9 @@ const { values: args } = parseArgs({
     sessions: { type: 'string' },
     pairs: { type: 'string' },
     keep: { type: 'boolean', default: false },
+    'no-peer': { type: 'boolean', default: false },
+    /** Kafka Streams settings for the peer, k=v,k=v (default: PEER_CONFIG below). */
+    'peer-config': { type: 'string' },
   },
 });
 const quick = args.quick!;
@@ -58,7 +73,8 @@ const workload =
   `${fmt(sessions)} synthetic sessions (default mix, ${fmt(users)} users, one per ${spacingMs} ms of event time) ` +
   'produced keyed by session to fresh A/B/C topics of 6 partitions; (a) bare kafkajs eachBatch consumer vs ' +
   '(b) startJoinProcessor on createKafkaLog (decode → join → produce H and dead letters → commit), fresh groups, ' +
-  'same fetch settings, timed first batch → last acknowledged batch.';
+  'same fetch settings, timed first batch → last acknowledged batch; (c) the same join as a Kafka Streams 3.9.1 ' +
+  'application (one stream thread, in-memory change-logged store), timed first record → every input committed.';
 const reproduce = `npx tsx bench/join-kafka.ts${quick ? ' --quick' : ''} --sessions ${sessions} --pairs ${pairs}`;
 
 const svc = await requireServices();
@@ -70,7 +86,12 @@ if ('missing' in svc) {
     reproduce,
     quick,
     params: { sessions, pairs },
-    figures: { join_kafka_ratio: null },
+    figures: {
+      join_kafka_ratio: null,
+      join_kafka_events_per_s: null,
+      kafka_streams_events_per_s: null,
+      join_vs_kafka_streams: null,
+    },
     skipped: svc.missing,
     machine: machine(),
   });
@@ -101,8 +122,25 @@ const total = Object.values(sizes).reduce((a, b) => a + b, 0);
 console.log(`  ${fmt(produced)} events in ${fmt(produceS, 1)} s; on the topics: ${JSON.stringify(sizes)}`);
 if (total !== produced) throw new Error(`expected ${produced} messages on the topics, found ${total}`);
 
+/**
+ * The peer's settings beyond Kafka Streams' defaults. max.task.idle.ms=-1: a task processes what
+ * it has buffered instead of waiting to fetch every one of its partitions first to pick records
+ * in timestamp order across A, B and C (ours does not order across topics either; the record
+ * timestamps are produce times anyway, the join reads event time from the values).
+ */
+const PEER_CONFIG: Record<string, string> = Object.fromEntries(
+  (args['peer-config'] ?? 'max.task.idle.ms=-1')
+    .split(',')
+    .filter((kv) => kv.includes('='))
+    .map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]),
+);
+
+// Built before anything is measured (the first build downloads its jars from Maven's repository).
+const peer = args['no-peer'] ? { error: 'left out (--no-peer)' } : buildPeer();
+if ('error' in peer) console.log(`  kafka streams peer: ${peer.error}`);
+
 interface Measured {
-  readonly kind: 'raw' | 'join';
+  readonly kind: 'raw' | 'join' | 'kstreams';
   readonly events: number;
   readonly ms: number;
   readonly events_per_s: number;
@@ -110,6 +148,8 @@ interface Measured {
   readonly examples?: number;
   readonly dead_letters?: number;
   readonly timings?: Record<string, number>;
+  readonly startup_ms?: number;
+  readonly processed_ms?: number | null;
 }
 
 const withTimeout = <T>(p: Promise<T>, ms: number, what: string) =>
@@ -194,9 +234,6 @@ async function join(run: number): Promise<Measured> {
   const proc = startJoinProcessor(
     {
       log: tapped,
-      profiles: createMemoryProfileStore(),
-      clusters: createMemoryClusterStore(),
-      embedder: createHashingEmbedder(64),
       clock: Date.now,
       onError: (e) => errors.push(e),
       onRetry: (what, err) => console.log(`  retry ${what}: ${(err as Error).message}`),
@@ -234,15 +271,82 @@ async function join(run: number): Promise<Measured> {
   };
 }
 
+/** (c) the Kafka Streams peer, on a fresh application id and output topic. */
+async function kstreams(run: number): Promise<Measured> {
+  if ('error' in peer) throw new Error(peer.error);
+  const outputTopic = `${ns}.kstreams-out-${run}`;
+  const admin = kafka.admin();
+  await admin.connect();
+  await admin.createTopics({ topics: [{ topic: outputTopic, numPartitions: 6, replicationFactor: 1 }] });
+  await admin.disconnect();
+  const r = await runPeer(kafka, {
+    jar: peer.jar,
+    brokers,
+    appId: `${ns}-kstreams-${run}`,
+    inputTopics,
+    outputTopic,
+    windowMs: WINDOW_MS,
+    graceMs: GRACE_MS,
+    total,
+    config: PEER_CONFIG,
+  });
+  return {
+    kind: 'kstreams',
+    events: r.events,
+    ms: r.ms,
+    events_per_s: r.events_per_s,
+    batches: 0,
+    examples: r.emitted,
+    startup_ms: r.startup_ms,
+    processed_ms: r.processed_ms,
+  };
+}
+
+/**
+ * Fairness check: the complete (A+B+C) sessions of ours (H with funnel ABC, any revision, any run)
+ * and of the peer (every run's output) must be the same set of session ids.
+ */
+async function samePeerSessions(): Promise<Record<string, unknown>> {
+  const ours = new Set(
+    await readTopic(kafka, topics.trainingExamples, `${ns}-check-h`, (v) => {
+      const h = JSON.parse(v.toString('utf8')) as { funnel?: string; recommend_session_id?: string };
+      return h.funnel === 'ABC' && typeof h.recommend_session_id === 'string' ? h.recommend_session_id : null;
+    }),
+  );
+  const theirs = new Set<string>();
+  for (let i = 0; i < pairs; i++) {
+    const ids = await readTopic(kafka, `${ns}.kstreams-out-${i}`, `${ns}-check-k${i}`, (v) => {
+      const o = JSON.parse(v.toString('utf8')) as { recommend_session_id?: string };
+      return typeof o.recommend_session_id === 'string' ? o.recommend_session_id : null;
+    });
+    for (const id of ids) theirs.add(id);
+  }
+  const onlyOurs = [...ours].filter((id) => !theirs.has(id));
+  const onlyTheirs = [...theirs].filter((id) => !ours.has(id));
+  return {
+    same: onlyOurs.length === 0 && onlyTheirs.length === 0,
+    ours_complete_sessions: ours.size,
+    kafka_streams_complete_sessions: theirs.size,
+    only_ours: onlyOurs.length,
+    only_kafka_streams: onlyTheirs.length,
+    examples_only_ours: onlyOurs.slice(0, 5),
+    examples_only_kafka_streams: onlyTheirs.slice(0, 5),
+  };
+}
+
 const runs: Measured[] = [];
+let check: Record<string, unknown> | null = null;
 try {
   for (let i = 0; i < pairs; i++) {
-    for (const f of [raw, join]) {
+    for (const f of 'error' in peer ? [raw, join] : [raw, join, kstreams]) {
       const m = await f(i);
       runs.push(m);
       console.log(
         `  ${m.kind.padEnd(4)} #${i + 1}: ${fmt(m.events)} events in ${fmt(m.ms)} ms = ${fmt(m.events_per_s)} events/s ` +
-          `(${fmt(m.batches)} batches${m.examples !== undefined ? `, ${fmt(m.examples)} H, ${fmt(m.dead_letters)} dead letters` : ''})` +
+          (m.kind === 'kstreams'
+            ? `(${fmt(m.examples)} complete sessions; all processed after ${fmt(m.processed_ms)} ms; ` +
+              `JVM start → first record ${fmt(m.startup_ms)} ms, not counted)`
+            : `(${fmt(m.batches)} batches${m.examples !== undefined ? `, ${fmt(m.examples)} H, ${fmt(m.dead_letters)} dead letters` : ''})`) +
           (m.timings
             ? `; of which in steps ${fmt(m.timings.stepMs)} ms (sends ${fmt(m.timings.sendMs)} ms × ${m.timings.sends}, ` +
               `commits ${fmt(m.timings.commitMs)} ms × ${m.timings.commits}), between steps ${fmt(m.timings.betweenMs)} ms`
@@ -250,31 +354,67 @@ try {
       );
     }
   }
+  if (!('error' in peer)) check = await samePeerSessions();
 } finally {
-  if (!args.keep) await deleteTopics(kafka, Object.values(topics));
+  if (!args.keep) {
+    // Ours, and the peer's outputs and change logs (named after the run's namespace).
+    const admin = kafka.admin();
+    await admin.connect();
+    const mine = (await admin.listTopics()).filter((t) => t.startsWith(ns));
+    await admin.disconnect();
+    await deleteTopics(kafka, [...new Set([...Object.values(topics), ...mine])]);
+  }
 }
 
 const rawRates = runs.filter((r) => r.kind === 'raw').map((r) => r.events_per_s);
 const joinRates = runs.filter((r) => r.kind === 'join').map((r) => r.events_per_s);
+const peerRates = runs.filter((r) => r.kind === 'kstreams').map((r) => r.events_per_s);
 const ratio = median(joinRates) / median(rawRates);
 const pairRatios = joinRates.map((j, i) => round(j / rawRates[i]!, 3));
+const vsPeer = peerRates.length > 0 ? median(joinRates) / median(peerRates) : null;
 console.log(
   `join-kafka: join ${fmt(median(joinRates))} events/s ÷ raw ${fmt(median(rawRates))} events/s = ${round(ratio, 3)} ` +
     `(pairs: ${pairRatios.join(', ')}; target ≥ 0.5)`,
 );
+if (vsPeer !== null) {
+  console.log(
+    `join-kafka: join ${fmt(median(joinRates))} events/s ÷ Kafka Streams ${fmt(median(peerRates))} events/s = ` +
+      `${round(vsPeer, 3)} (target ≥ 1.0); same complete sessions: ${check?.same} ` +
+      `(ours ${fmt(check?.ours_complete_sessions as number)}, theirs ${fmt(check?.kafka_streams_complete_sessions as number)})`,
+  );
+}
+const notes: string[] = [];
+if ('error' in peer) notes.push(`kafka streams peer: ${peer.error}`);
+else if (check && check.same !== true) {
+  notes.push(
+    `kafka streams peer emitted a different set of complete sessions (only ours ${check.only_ours}, only theirs ${check.only_kafka_streams})`,
+  );
+}
 const file = writeResult({
   benchmark: 'join-kafka',
   workload,
   reproduce,
   quick,
   params: { sessions, events: total, pairs, partitions: 6, spacingMs, users, namespace: ns },
-  figures: { join_kafka_ratio: round(ratio, 3) },
+  figures: {
+    join_kafka_ratio: round(ratio, 3),
+    join_kafka_events_per_s: round(median(joinRates)),
+    kafka_streams_events_per_s: peerRates.length > 0 ? round(median(peerRates)) : null,
+    join_vs_kafka_streams: vsPeer === null ? null : round(vsPeer, 3),
+  },
+  ...(notes.length > 0 ? { notes } : {}),
   details: {
     produce_s: round(produceS, 1),
     topic_sizes: sizes,
     raw_events_per_s_median: round(median(rawRates)),
     join_events_per_s_median: round(median(joinRates)),
     pair_ratios: pairRatios,
+    kafka_streams_events_per_s_median: peerRates.length > 0 ? round(median(peerRates)) : null,
+    kafka_streams_check: check,
+    kafka_streams_setup:
+      'Kafka Streams 3.9.1, 1 stream thread, at_least_once, commit.interval.ms 30 s (default) plus a commit ' +
+      'requested once every input record was processed, in-memory change-logged store with the record cache, -Xmx1g G1',
+    kafka_streams_config: PEER_CONFIG,
     runs: runs.map((r) => ({ ...r, ms: round(r.ms), events_per_s: round(r.events_per_s) })),
   },
   machine: machine(),

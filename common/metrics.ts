@@ -90,7 +90,13 @@ export class MetricsRegistry {
     this.remember(name, labels, () => value);
   }
 
-  observe(name: string, help: string, value: number, labels: Labels = {}, buckets = DEFAULT_BUCKETS_MS): void {
+  observe(
+    name: string,
+    help: string,
+    value: number,
+    labels: Labels = {},
+    buckets = DEFAULT_BUCKETS_MS,
+  ): void {
     let h = this.histograms.get(name);
     if (!h) {
       h = new Histogram({
@@ -105,9 +111,13 @@ export class MetricsRegistry {
     h.observe(sorted(labels), value);
   }
 
-  /** Refreshes gauges read from elsewhere (index size, lag, …) before each scrape. */
-  onCollect(f: () => void | Promise<void>): void {
+  /** Refreshes gauges read from elsewhere (index size, lag, …) before each scrape; returns the remover. */
+  onCollect(f: () => void | Promise<void>): () => void {
     this.collectors.push(f);
+    return () => {
+      const i = this.collectors.indexOf(f);
+      if (i >= 0) this.collectors.splice(i, 1);
+    };
   }
 
   /** Current value of a counter or gauge. */

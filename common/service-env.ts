@@ -30,3 +30,38 @@ export const serviceEnvFields = {
   TRAINING_PARTITIONS: envInt(6, 1),
   REDIS_PREFIX: z.string().default(''),
 };
+
+/**
+ * The environment with blank variables removed: `GRACE_MS= npm run stream` means the default, not
+ * 0 (which `z.coerce.number()` would make of an empty string). Every process parses through this.
+ */
+export function withoutBlanks(raw: Record<string, string | undefined>): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(raw).filter((e): e is [string, string] => e[1] !== undefined && e[1].trim() !== ''),
+  );
+}
+
+/** Each issue of a failed parse as one `  VARIABLE: message` line. */
+export function issueLines(error: z.ZodError): string[] {
+  return error.issues.map((i) => `  ${i.path.join('.') || '(env)'}: ${i.message}`);
+}
+
+/** A comma-separated list of names from `allowed` (or `all`). */
+export const envList = <T extends string>(allowed: readonly T[], def: string) =>
+  z
+    .string()
+    .default(def)
+    .transform((s, ctx) => {
+      const names = s
+        .split(',')
+        .map((x) => x.trim())
+        .filter(Boolean);
+      if (names.length === 1 && names[0] === 'all') return [...allowed];
+      for (const n of names)
+        if (!allowed.includes(n as T))
+          ctx.addIssue({
+            code: 'custom',
+            message: `unknown name ${n}: takes all or any of ${allowed.join(', ')}`,
+          });
+      return names as T[];
+    });

@@ -9,13 +9,18 @@ export interface TopicNames {
   readonly deadLetter: string;
 }
 
-export const DEFAULT_TOPICS: TopicNames = Object.freeze({
-  recommend: 'sentencify.a',
-  paraphrase: 'sentencify.b',
-  selection: 'sentencify.c',
-  trainingExamples: 'sentencify.training-examples',
-  deadLetter: 'sentencify.dead-letter',
-});
+/** The topics of a namespace (`TOPIC_NAMESPACE`): `<ns>.a`, `<ns>.b`, `<ns>.c`, `<ns>.training-examples`, `<ns>.dead-letter`. */
+export function topicNames(namespace: string): TopicNames {
+  return Object.freeze({
+    recommend: `${namespace}.a`,
+    paraphrase: `${namespace}.b`,
+    selection: `${namespace}.c`,
+    trainingExamples: `${namespace}.training-examples`,
+    deadLetter: `${namespace}.dead-letter`,
+  });
+}
+
+export const DEFAULT_TOPICS: TopicNames = topicNames('sentencify');
 
 /** A, B and C must share a partition count so one processor instance sees a whole session. */
 export const DEFAULT_SESSION_PARTITIONS = 6;

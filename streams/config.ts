@@ -1,8 +1,8 @@
 import { z } from 'zod';
-import { envInt, serviceEnvFields } from '../common/service-env.ts';
-import type { TopicNames } from '../schemas/index.ts';
-import { DEFAULT_MAX_EVENT_BYTES } from './codec/session-codec.ts';
-import type { TopologyConfig } from './topology.ts';
+import { envInt, envList, issueLines, serviceEnvFields, withoutBlanks } from '../common/service-env.ts';
+import { topicNames } from '../schemas/index.ts';
+import { DEFAULT_TOPOLOGY_CONFIG as D, type TopologyConfig } from './topology-config.ts';
+import { ROLES } from './wiring.ts';
 
 const int = envInt;
 
@@ -10,37 +10,33 @@ const int = envInt;
 export const streamEnvSchema = z.object({
   ...serviceEnvFields,
   SCHEMA_REGISTRY_URL: z.url().optional(),
-  JOIN_GROUP: z.string().min(1).default('sentencify-join'),
-  PROFILE_GROUP: z.string().min(1).default('sentencify-profiles'),
-  WINDOW_MS: int(30 * 60_000, 1),
-  GRACE_MS: int(10 * 60_000),
+  JOIN_GROUP: z.string().min(1).default(D.joinGroup),
+  PROFILE_GROUP: z.string().min(1).default(D.profileGroup),
+  /** The other sinks' groups are `<GROUP_PREFIX>-<sink>` (sentencify-index, sentencify-archive, …). */
+  GROUP_PREFIX: z.string().min(1).default(D.groupPrefix),
+  WINDOW_MS: int(D.windowMs, 1),
+  GRACE_MS: int(D.graceMs),
   /** Event time a restart re-reads before the oldest live session (default 2 × (window + grace + tombstone)). */
   REPLAY_MS: z.coerce.number().int().min(0).optional(),
-  IDLE_LAG_MS: int(5_000),
-  MAX_EVENT_BYTES: int(DEFAULT_MAX_EVENT_BYTES, 1024),
-  MAX_BATCH: int(500, 1),
-  RECLUSTER_K: int(8, 1),
-  RECLUSTER_SEED: int(1),
-  RECLUSTER_EVERY: int(1000),
+  IDLE_LAG_MS: int(D.idleLagMs),
+  MAX_EVENT_BYTES: int(D.maxEventBytes, 1024),
+  MAX_BATCH: int(D.maxBatchSize, 1),
+  RECLUSTER_K: int(D.recluster.k, 1),
+  RECLUSTER_SEED: int(D.recluster.seed),
+  RECLUSTER_EVERY: int(D.recluster.everyUpdates),
   RECLUSTER_INTERVAL_MS: int(60_000),
   EMBEDDING_DIM: int(384, 8),
   HEALTH_PORT: int(9464),
   KAFKA_SESSION_TIMEOUT_MS: int(10_000, 6_000),
   IDLE_INTERVAL_MS: int(1_000, 10),
-  ROLE: z.enum(['all', 'join', 'profiles']).default('all'),
+  /**
+   * What this process runs: `all`, or a comma-separated list of join, profiles and the sinks of
+   * the stores that are configured. Processes with the same roles share the work by group.
+   */
+  ROLE: envList(ROLES, 'all'),
 });
 
 export type StreamEnv = z.infer<typeof streamEnvSchema>;
-
-export function topicNames(namespace: string): TopicNames {
-  return Object.freeze({
-    recommend: `${namespace}.a`,
-    paraphrase: `${namespace}.b`,
-    selection: `${namespace}.c`,
-    trainingExamples: `${namespace}.training-examples`,
-    deadLetter: `${namespace}.dead-letter`,
-  });
-}
 
 export interface StreamConfig {
   readonly env: StreamEnv;
@@ -49,11 +45,8 @@ export interface StreamConfig {
 
 /** Parses the environment or throws one readable error listing every bad variable. */
 export function parseStreamConfig(env: Record<string, string | undefined>): StreamConfig {
-  const res = streamEnvSchema.safeParse(env);
-  if (!res.success) {
-    const lines = res.error.issues.map((i) => `  ${i.path.join('.') || '(env)'}: ${i.message}`);
-    throw new Error(`invalid configuration:\n${lines.join('\n')}`);
-  }
+  const res = streamEnvSchema.safeParse(withoutBlanks(env));
+  if (!res.success) throw new Error(`invalid configuration:\n${issueLines(res.error).join('\n')}`);
   const e = res.data;
   return Object.freeze({
     env: e,
@@ -63,6 +56,7 @@ export function parseStreamConfig(env: Record<string, string | undefined>): Stre
       trainingPartitions: e.TRAINING_PARTITIONS,
       joinGroup: e.JOIN_GROUP,
       profileGroup: e.PROFILE_GROUP,
+      groupPrefix: e.GROUP_PREFIX,
       windowMs: e.WINDOW_MS,
       graceMs: e.GRACE_MS,
       replayMs: e.REPLAY_MS,

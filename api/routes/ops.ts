@@ -12,10 +12,12 @@ export function opsRoutes(ctx: RouteContext) {
     .get('/health', (c) => c.json({ status: 'ok' } satisfies HealthResponse))
     .get('/ready', (c) => {
       const ready = deps.ready?.() ?? true;
-      return c.json({ ready } satisfies ReadyResponse, ready ? 200 : 503);
+      return c.json({ ready, ...deps.readyDetails?.() } satisfies ReadyResponse, ready ? 200 : 503);
     })
     .get('/metrics', async (c) =>
-      c.text(await deps.metrics.render(), 200, { 'content-type': 'text/plain; version=0.0.4' }),
+      c.text(await (deps.metricsText?.() ?? deps.metrics.render()), 200, {
+        'content-type': deps.metrics.contentType,
+      }),
     )
     .get('/openapi.json', (c) => c.json(openapi));
 }

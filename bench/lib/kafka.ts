@@ -2,11 +2,10 @@
 import { randomUUID } from 'node:crypto';
 import { Kafka, logLevel, Partitioners } from 'kafkajs';
 import { Observable } from 'rxjs';
-import { type SessionEvent, type TopicNames, topicForEvent } from '../../schemas/index.ts';
+import { type SessionEvent, type TopicNames, topicForEvent, topicNames } from '../../schemas/index.ts';
 import { DEFAULT_MAX_EVENT_BYTES } from '../../streams/codec/session-codec.ts';
-import { topicNames } from '../../streams/config.ts';
 import type { Delivery, EventLog } from '../../streams/log/event-log.ts';
-import type { TopologyConfig } from '../../streams/topology.ts';
+import { DEFAULT_TOPOLOGY_CONFIG, type TopologyConfig } from '../../streams/topology-config.ts';
 import { GRACE_MS, WINDOW_MS } from './join-workload.ts';
 
 /** A fresh namespace per benchmark run: topics and consumer groups of its own. */
@@ -22,6 +21,7 @@ export function benchTopology(
   over: Partial<TopologyConfig> = {},
 ): TopologyConfig {
   return {
+    ...DEFAULT_TOPOLOGY_CONFIG,
     topics,
     sessionPartitions: 6,
     trainingPartitions: 6,

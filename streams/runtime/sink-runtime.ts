@@ -98,7 +98,9 @@ export function runSink(sink: Sink, deps: SinkRuntimeDeps): RunningSink {
     onRetry: (what, err, attempt) => {
       stats.status = 'retrying';
       stats.lastError = (err as Error)?.message ?? String(err);
-      m?.inc('sentencify_io_retries_total', 'Failed I/O calls that were retried', { what: `${sink.name}: ${what}` });
+      m?.inc('sentencify_io_retries_total', 'Failed I/O calls that were retried', {
+        what: `${sink.name}: ${what}`,
+      });
       deps.onRetry?.(`${sink.name}: ${what}`, err, attempt);
     },
   });
@@ -146,8 +148,15 @@ export function runSink(sink: Sink, deps: SinkRuntimeDeps): RunningSink {
     stats.status = 'running';
     m?.inc('sentencify_sink_records_total', 'Records applied by each sink', labels, chunk.length);
     m?.observe('sentencify_sink_apply_duration_ms', 'Time of one apply, retries included', ms, labels);
-    if (rejected.length > 0)
+    if (rejected.length > 0) {
       m?.inc('sentencify_sink_rejected_total', 'Records a sink dead-lettered', labels, rejected.length);
+      m?.inc(
+        'sentencify_dead_letters_total',
+        'Records sent to the dead-letter topic, by code',
+        { code: 'sink_rejected' },
+        rejected.length,
+      );
+    }
     for (const [outcome, n] of Object.entries(res?.counts ?? {})) {
       stats.outcomes[outcome] = (stats.outcomes[outcome] ?? 0) + n;
       m?.inc('sentencify_sink_outcomes_total', 'What sinks counted per record', { ...labels, outcome }, n);
@@ -198,7 +207,10 @@ export function runSink(sink: Sink, deps: SinkRuntimeDeps): RunningSink {
           delete stats.positions[k];
           delete stats.ends[k];
         }
-        m?.inc('sentencify_rebalances_total', 'Partitions assigned or revoked', { group: sink.group, kind: 'revoked' });
+        m?.inc('sentencify_rebalances_total', 'Partitions assigned or revoked', {
+          group: sink.group,
+          kind: 'revoked',
+        });
         break;
       }
       case 'assigned':
@@ -206,13 +218,17 @@ export function runSink(sink: Sink, deps: SinkRuntimeDeps): RunningSink {
           const k = tp(p.topic, p.partition);
           if (p.committed) stats.positions[k] = p.committed.offset;
         }
-        m?.inc('sentencify_rebalances_total', 'Partitions assigned or revoked', { group: sink.group, kind: 'assigned' });
+        m?.inc('sentencify_rebalances_total', 'Partitions assigned or revoked', {
+          group: sink.group,
+          kind: 'assigned',
+        });
         break;
       case 'idle':
         idleSeen = true;
         for (const p of ev.partitions) {
           const k = tp(p.topic, p.partition);
-          if (stats.ends[k] === undefined && stats.positions[k] !== undefined) stats.ends[k] = stats.positions[k]!;
+          if (stats.ends[k] === undefined && stats.positions[k] !== undefined)
+            stats.ends[k] = stats.positions[k]!;
         }
         break;
     }
@@ -230,9 +246,14 @@ export function runSink(sink: Sink, deps: SinkRuntimeDeps): RunningSink {
     for (const [k, end] of Object.entries(stats.ends)) n += Math.max(0, end - (stats.positions[k] ?? 0));
     return n;
   };
-  m?.onCollect(() => {
+  const stopCollecting = m?.onCollect(() => {
     m.set('sentencify_sink_lag_records', 'Records behind the end of the topics, per sink', lag(), labels);
-    m.set('sentencify_sink_up', 'Whether the sink is applying (1) or retrying or failed (0)', stats.status === 'running' ? 1 : 0, labels);
+    m.set(
+      'sentencify_sink_up',
+      'Whether the sink is applying (1) or retrying or failed (0)',
+      stats.status === 'running' ? 1 : 0,
+      labels,
+    );
   });
 
   return {
@@ -249,6 +270,7 @@ export function runSink(sink: Sink, deps: SinkRuntimeDeps): RunningSink {
     },
     caughtUp: () => idleSeen && buffer.length === 0 && lag() === 0,
     async stop() {
+      stopCollecting?.();
       if (timer) clearTimeout(timer);
       timer = null;
       await loop.stop();
@@ -259,6 +281,7 @@ export function runSink(sink: Sink, deps: SinkRuntimeDeps): RunningSink {
       await sink.close?.();
     },
     kill() {
+      stopCollecting?.();
       if (timer) clearTimeout(timer);
       timer = null;
       retrier.kill();

@@ -3,26 +3,18 @@ import { DEFAULT_TOPICS, type SessionEvent, topicForEvent, type UserProfile } fr
 import { encodeJson } from '../../streams/codec/session-codec.ts';
 import { createHashingEmbedder } from '../../streams/embeddings/hashing-embedder.ts';
 import { EmbeddedLog } from '../../streams/log/embedded-log.ts';
-import {
-  createMemoryClusterStore,
-  createMemoryExampleStore,
-  createMemoryProfileStore,
-} from '../../streams/stores/profile-store.ts';
-import {
-  startJoinProcessor,
-  startProfileProcessor,
-  type TopologyConfig,
-  topicSpecs,
-} from '../../streams/topology.ts';
+import { createMemoryClusterStore, createMemoryProfileStore } from '../../streams/stores/profile-store.ts';
+import { DEFAULT_TOPOLOGY_CONFIG, type TopologyConfig, topicSpecs } from '../../streams/topology-config.ts';
+import { type Role, startTopology } from '../../streams/wiring.ts';
 
 export const TEST_CFG: TopologyConfig = {
+  ...DEFAULT_TOPOLOGY_CONFIG,
   topics: DEFAULT_TOPICS,
   sessionPartitions: 3,
   trainingPartitions: 2,
   joinGroup: 'join',
   profileGroup: 'profiles',
-  windowMs: 30 * 60_000,
-  graceMs: 10 * 60_000,
+  groupPrefix: 'test',
   idleLagMs: 0,
   maxEventBytes: 64 * 1024,
   maxBatchSize: 7,
@@ -37,13 +29,11 @@ export async function embeddedWheel(cfg: TopologyConfig = TEST_CFG) {
   await log.ensureTopics(topicSpecs(cfg));
   const profiles = createMemoryProfileStore();
   const clusters = createMemoryClusterStore();
-  const examples = createMemoryExampleStore();
   const errors: unknown[] = [];
   const deps = {
     log,
     profiles,
     clusters,
-    examples,
     embedder: createHashingEmbedder(64),
     clock,
     onError: (e: unknown) => errors.push(e),
@@ -53,7 +43,6 @@ export async function embeddedWheel(cfg: TopologyConfig = TEST_CFG) {
     log,
     deps,
     profiles,
-    examples,
     errors,
     setClock: (ms: number) => {
       now = ms;
@@ -66,8 +55,10 @@ export async function embeddedWheel(cfg: TopologyConfig = TEST_CFG) {
     appendRaw(topic: string, key: string | null, value: Buffer) {
       log.appendSync(topic, [{ key, value }]);
     },
-    start() {
-      return { join: startJoinProcessor(deps, cfg), profiles: startProfileProcessor(deps, cfg) };
+    /** The topology's join and profile fold (or the roles given) on this log and these stores. */
+    start(roles: readonly Role[] = ['join', 'profiles']) {
+      const topology = startTopology(deps, cfg, roles);
+      return { topology, join: topology.join!, profiles: topology.sink('profiles')! };
     },
     /**
      * Resolves once both groups have committed everything there is (or throws after `ms`). With

@@ -4,8 +4,13 @@ import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { Kafka, logLevel } from 'kafkajs';
 import { expect } from 'vitest';
-import { type SessionEvent, type TopicNames, topicForEvent, type UserProfile } from '../../schemas/index.ts';
-import { topicNames } from '../../streams/config.ts';
+import {
+  type SessionEvent,
+  type TopicNames,
+  topicForEvent,
+  topicNames,
+  type UserProfile,
+} from '../../schemas/index.ts';
 import { partitionForKey } from '../../streams/log/murmur2.ts';
 import { createRedisProfileStore } from '../../streams/stores/redis-stores.ts';
 import { embeddedWheel, expectProfileClose, TEST_CFG } from '../helpers/embedded-wheel.ts';

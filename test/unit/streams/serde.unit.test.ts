@@ -11,7 +11,7 @@ import {
   registrySubjects,
 } from '../../../streams/codec/serde.ts';
 import { decodeExample } from '../../../streams/codec/session-codec.ts';
-import { startJoinProcessor, startProfileProcessor } from '../../../streams/topology.ts';
+import { startTopology } from '../../../streams/wiring.ts';
 import { embeddedWheel, TEST_CFG } from '../../helpers/embedded-wheel.ts';
 import { mkA, mkB, mkC } from '../../helpers/events.ts';
 
@@ -177,12 +177,9 @@ describe('the join with a registry serde', () => {
     w.append([mkA('s2', 'u2', 0), mkC('s2', 'u2', 3)]);
     w.appendRaw(DEFAULT_TOPICS.selection, 's3', fake.frame(3, { broken: true }));
     w.appendRaw(DEFAULT_TOPICS.selection, 's4', fake.frame(42, mkC('s4', 'u4', 1)));
-    const deps = { ...w.deps, serde };
-    const join = startJoinProcessor(deps, TEST_CFG);
-    const prof = startProfileProcessor(deps, TEST_CFG);
+    const topology = startTopology({ ...w.deps, serde }, TEST_CFG, ['join', 'profiles']);
     await w.quiet(20_000, true);
-    await join.stop();
-    await prof.stop();
+    await topology.stop();
     const h = w.log.read(DEFAULT_TOPICS.trainingExamples);
     expect(h.length).toBeGreaterThan(0);
     expect(h.every((r) => r.value[0] === 0)).toBe(true);
@@ -200,6 +197,6 @@ describe('the join with a registry serde', () => {
       ['schema_invalid', 'schema registry: does not match schema id 3 at /type'],
       ['schema_invalid', 'schema registry: schema id 42 is not registered'],
     ]);
-    expect(join.stats.deadLettersByCode).toEqual({ schema_invalid: 2 });
+    expect(topology.join!.stats.deadLettersByCode).toEqual({ schema_invalid: 2 });
   });
 });

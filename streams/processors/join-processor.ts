@@ -1,0 +1,163 @@
+import { concatMap, map } from 'rxjs';
+import type { MetricsRegistry } from '../../common/metrics.ts';
+import type { DeadLetter } from '../../schemas/index.ts';
+import { type EventSerde, jsonSerde } from '../codec/serde.ts';
+import { checkpointMetadata, encodeDeadLetter, encodeExample } from '../codec/session-codec.ts';
+import type { CommittedOffset, EventLog } from '../log/event-log.ts';
+import { joinBySession } from '../operators/join-by-session.ts';
+import { createRetrier, type OnRetry } from '../runtime/retry.ts';
+import { commitBestEffort } from '../runtime/sink-runtime.ts';
+import { runSteps } from '../runtime/step-loop.ts';
+import type { TopologyConfig } from '../topology-config.ts';
+import { decodeDelivery, IdleTime, type JoinToken, toJoinBatch } from './join-input.ts';
+
+export interface JoinProcessorDeps {
+  readonly log: EventLog;
+  /** Processing-time clock for idle watermark ticks (the simulator passes its virtual clock). */
+  readonly clock: () => number;
+  /**
+   * Bytes ↔ values of A/B/C and H (default jsonSerde: plain JSON, decoded synchronously). Any
+   * other serde decodes each delivery in an async step before the join, in delivery order.
+   */
+  readonly serde?: EventSerde;
+  readonly metrics?: MetricsRegistry;
+  readonly onRetry?: OnRetry;
+  readonly onError?: (err: unknown) => void;
+}
+
+export interface JoinStats {
+  records: number;
+  examples: number;
+  deadLetters: number;
+  deadLettersByCode: Record<string, number>;
+  batches: number;
+}
+
+export interface RunningJoin {
+  readonly stats: JoinStats;
+  /** Stop consuming; the in-flight batch finishes its sends and commit first. */
+  stop(): Promise<void>;
+  /** Die at once, like kill -9: the in-flight batch does no further I/O (tests use this). */
+  kill(): void;
+}
+
+/**
+ * The session-join processor: A/B/C topics → decode → joinBySession → H topic (keyed by user_id)
+ * and dead-letter topic → commit the join's checkpoints → ack. One batch at a time, so a commit
+ * always follows the sends of everything before it.
+ *
+ * @example
+ * const join = startJoinProcessor({ log, clock: Date.now, metrics }, DEFAULT_TOPOLOGY_CONFIG);
+ * await join.stop();
+ */
+export function startJoinProcessor(deps: JoinProcessorDeps, cfg: TopologyConfig): RunningJoin {
+  const stats: JoinStats = { records: 0, examples: 0, deadLetters: 0, deadLettersByCode: {}, batches: 0 };
+  const m = deps.metrics;
+  const inputTopics = [cfg.topics.recommend, cfg.topics.paraphrase, cfg.topics.selection];
+  const consumer = deps.log.consumer({
+    groupId: cfg.joinGroup,
+    topics: inputTopics,
+    maxBatchSize: cfg.maxBatchSize,
+  });
+  const retrier = createRetrier({
+    onRetry: (what, err, attempt) => {
+      m?.inc('sentencify_io_retries_total', 'Failed I/O calls that were retried', { what: `join: ${what}` });
+      deps.onRetry?.(what, err, attempt);
+    },
+  });
+  const idle = new IdleTime();
+  const serde = deps.serde === jsonSerde ? undefined : deps.serde;
+  // With a serde, decoding is async: one step per delivery, in order, so the join still sees one
+  // batch per delivery; an unreachable registry is retried (the processor stalls, like a broker).
+  const batches$ = serde
+    ? consumer.deliveries$.pipe(
+        concatMap(async (d) => {
+          const values = await retrier.io(() => decodeDelivery(serde, d, cfg.maxEventBytes), 'decode');
+          return toJoinBatch(d, cfg, deps.clock, idle, values);
+        }),
+      )
+    : consumer.deliveries$.pipe(map((d) => toJoinBatch(d, cfg, deps.clock, idle)));
+  const joined$ = batches$.pipe(
+    joinBySession<JoinToken>({
+      inputTopics,
+      windowMs: cfg.windowMs,
+      graceMs: cfg.graceMs,
+      tombstoneMs: cfg.tombstoneMs,
+      plausibleGapMs: cfg.plausibleGapMs,
+      replayMs: cfg.replayMs,
+    }),
+  );
+  const loop = runSteps(
+    joined$,
+    async (r) => {
+      const dead: DeadLetter[] = [...(r.token?.decodeDead ?? []), ...r.deadLetters];
+      if (r.examples.length > 0) {
+        const h = cfg.topics.trainingExamples;
+        const messages = serde
+          ? await retrier.io(
+              () => Promise.all(r.examples.map(async (x) => encodeExample(x, await serde.encode(h, x)))),
+              'encode H',
+            )
+          : r.examples.map((x) => encodeExample(x));
+        await retrier.io(() => deps.log.send(h, messages), 'send H');
+      }
+      if (dead.length > 0) {
+        const letters = dead.map((x) => encodeDeadLetter(x, x.recommend_session_id));
+        await retrier.io(() => deps.log.send(cfg.topics.deadLetter, letters), 'send dead letters');
+      }
+      if (r.checkpoints.length > 0) {
+        const offsets = r.checkpoints.map(
+          (cp): CommittedOffset => ({
+            topic: cp.topic,
+            partition: cp.partition,
+            offset: cp.offset,
+            metadata: checkpointMetadata(cp),
+          }),
+        );
+        await commitBestEffort(retrier, consumer, offsets, deps.onRetry);
+        for (const c of offsets)
+          m?.set('sentencify_commit_offset', 'Last committed offset per group and partition', c.offset, {
+            group: cfg.joinGroup,
+            topic: c.topic,
+            partition: c.partition,
+          });
+      }
+      const ev = r.token?.delivery.event;
+      const records = ev?.kind === 'batch' ? ev.records.length : 0;
+      if (ev?.kind === 'assigned' || ev?.kind === 'revoked')
+        m?.inc('sentencify_rebalances_total', 'Partitions assigned or revoked', {
+          group: cfg.joinGroup,
+          kind: ev.kind,
+        });
+      stats.records += records;
+      stats.batches += 1;
+      stats.examples += r.examples.length;
+      stats.deadLetters += dead.length;
+      if (records > 0)
+        m?.inc('sentencify_join_records_total', 'A/B/C records read by the session join', {}, records);
+      if (r.examples.length > 0)
+        m?.inc(
+          'sentencify_join_examples_total',
+          'Training examples (H, all revisions) produced',
+          {},
+          r.examples.length,
+        );
+      for (const x of dead) {
+        stats.deadLettersByCode[x.code] = (stats.deadLettersByCode[x.code] ?? 0) + 1;
+        m?.inc('sentencify_dead_letters_total', 'Records sent to the dead-letter topic, by code', {
+          code: x.code,
+        });
+      }
+      r.token?.delivery.ack();
+    },
+    (err) => deps.onError?.(err),
+  );
+  return {
+    stats,
+    stop: () => loop.stop(),
+    kill() {
+      retrier.kill();
+      loop.kill();
+    },
+  };
+}

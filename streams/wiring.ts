@@ -1,0 +1,166 @@
+import type { VectorIndex } from '../api/vector/vector-index.ts';
+import type { MetricsRegistry } from '../common/metrics.ts';
+import type { ReclusterInput, ReclusterResult } from './clustering/cluster-profiles.ts';
+import { createReclusterJob, type ReclusterJob } from './clustering/recluster-job.ts';
+import type { EventSerde } from './codec/serde.ts';
+import type { Embedder } from './embeddings/embedder.ts';
+import type { EventLog } from './log/event-log.ts';
+import { type RunningJoin, startJoinProcessor } from './processors/join-processor.ts';
+import { createRetrier, type OnRetry } from './runtime/retry.ts';
+import { type RunningSink, runSink } from './runtime/sink-runtime.ts';
+import { createIndexSink } from './sinks/index-sink.ts';
+import { createProfileSink } from './sinks/profile-sink.ts';
+import type { Sink } from './sinks/sink.ts';
+import type { ClusterStore, ProfileStore } from './stores/profile-store.ts';
+import { sinkGroup, type TopologyConfig } from './topology-config.ts';
+
+/** What a process runs: the session join, and each consumer of H (or of A/B/C) by name. */
+export const ROLES = ['join', 'profiles', 'index'] as const;
+export type Role = (typeof ROLES)[number];
+
+/**
+ * The adapters a mode passes: embedded (EmbeddedLog, in-memory stores, in-process index) and
+ * production (Kafka, Redis, Qdrant, …) differ here, not in the topology. A store that is not
+ * passed has no sink.
+ */
+export interface TopologyAdapters {
+  readonly log: EventLog;
+  readonly profiles: ProfileStore;
+  readonly clusters: ClusterStore;
+  readonly embedder: Embedder;
+  /** The nearest-past-contexts index behind P_vec. */
+  readonly index?: VectorIndex;
+  readonly serde?: EventSerde;
+  /** Where k-means runs (production: a worker thread). */
+  readonly reclusterer?: (input: ReclusterInput) => Promise<ReclusterResult>;
+  /** Processing-time clock (the simulator passes its virtual clock). */
+  readonly clock: () => number;
+  readonly metrics?: MetricsRegistry;
+  readonly onRetry?: OnRetry;
+  /** A processor or sink failed for good. */
+  readonly onError?: (err: unknown) => void;
+}
+
+export interface RunningTopology {
+  readonly join: RunningJoin | null;
+  readonly sinks: readonly RunningSink[];
+  readonly recluster: ReclusterJob | null;
+  /** Every consumer group this process reads with, and its topics (lag checks, settling). */
+  readonly consumers: readonly { readonly group: string; readonly topics: readonly string[] }[];
+  sink(name: string): RunningSink | undefined;
+  /** What `/ready` shows: per consumer, its status, lag and counts. */
+  details(): Record<string, unknown>;
+  /** Stop consuming; batches in flight reach their stores and are committed first. */
+  stop(): Promise<void>;
+  /** Die at once, like kill -9 (tests). */
+  kill(): void;
+}
+
+/**
+ * The whole topology, built from adapters and a config — the one wiring `npm start`, `npm run
+ * stream` and `npm run api` all call, each with the roles it runs:
+ *
+ *   A/B/C ─▶ session join ─▶ H (keyed by user) and dead letters
+ *   H ─▶ profile fold (G) ─▶ re-clustering (J)      sink `profiles`
+ *   H ─▶ vector index (high-consistency contexts)    sink `index`
+ *
+ * Every consumer of H is a sink with its own consumer group on one runtime (`runSink`), so a slow
+ * or unreachable store stalls only its own sink.
+ *
+ * @example
+ * const topology = startTopology({ log, profiles, clusters, embedder, index, clock: Date.now }, cfg, ['join', 'profiles']);
+ */
+export function startTopology(
+  a: TopologyAdapters,
+  cfg: TopologyConfig,
+  roles: readonly Role[] = ROLES,
+): RunningTopology {
+  const runs = (r: Role) => roles.includes(r);
+  const h = cfg.topics.trainingExamples;
+  const runtime = {
+    log: a.log,
+    deadLetterTopic: cfg.topics.deadLetter,
+    metrics: a.metrics,
+    onRetry: a.onRetry,
+    onError: a.onError,
+    maxBatchSize: cfg.maxBatchSize,
+  };
+
+  const join = runs('join') ? startJoinProcessor(a, cfg) : null;
+
+  const recluster = runs('profiles')
+    ? createReclusterJob({
+        profiles: a.profiles,
+        clusters: a.clusters,
+        ...cfg.recluster,
+        embeddingDim: a.embedder.dim,
+        run: a.reclusterer,
+        retrier: createRetrier({ onRetry: a.onRetry }),
+        metrics: a.metrics,
+        onError: a.onError,
+      })
+    : null;
+
+  const sinks: Sink[] = [];
+  if (recluster)
+    sinks.push(
+      createProfileSink({
+        profiles: a.profiles,
+        embedder: a.embedder,
+        topic: h,
+        group: sinkGroup(cfg, 'profiles'),
+        onFolded: (changed, ts) => recluster.profilesChanged(changed, ts),
+      }),
+    );
+  if (runs('index') && a.index)
+    sinks.push(
+      createIndexSink({ index: a.index, embedder: a.embedder, topic: h, group: sinkGroup(cfg, 'index') }),
+    );
+
+  const running = sinks.map((s) => runSink(s, runtime));
+  const consumers = [
+    ...(join
+      ? [
+          {
+            group: cfg.joinGroup,
+            topics: [cfg.topics.recommend, cfg.topics.paraphrase, cfg.topics.selection],
+          },
+        ]
+      : []),
+    ...sinks.map((s) => ({ group: s.group, topics: s.topics })),
+  ];
+
+  return {
+    join,
+    sinks: running,
+    recluster,
+    consumers,
+    sink: (name) => running.find((s) => s.name === name),
+    details: () => ({
+      ...(join ? { join: join.stats } : {}),
+      ...(recluster ? { recluster: recluster.stats } : {}),
+      sinks: Object.fromEntries(
+        running.map((s) => [
+          s.name,
+          {
+            group: s.group,
+            status: s.stats.status,
+            lag: s.lag(),
+            caught_up: s.caughtUp(),
+            records: s.stats.records,
+            rejected: s.stats.rejected,
+            outcomes: s.stats.outcomes,
+            last_error: s.stats.lastError,
+          },
+        ]),
+      ),
+    }),
+    async stop() {
+      await Promise.allSettled([join?.stop(), ...running.map((s) => s.stop())]);
+    },
+    kill() {
+      join?.kill();
+      for (const s of running) s.kill();
+    },
+  };
+}
