@@ -152,6 +152,21 @@ const BENCHES: readonly Bench[] = [
     ],
   },
   {
+    // Needs a MongoDB at MONGODB_URL (the local FerretDB of `npm run services:up`); skips without one.
+    name: 'mongo-sink',
+    script: 'bench/mongo-sink.ts',
+    figures: [
+      {
+        key: 'mongo_sink_ratio',
+        label: 'archive sink → MongoDB ÷ bare insertMany',
+        unit: '×',
+        digits: 3,
+        target: '≥ 0.7',
+        pass: (v) => v >= 0.7,
+      },
+    ],
+  },
+  {
     name: 'vector-index',
     script: 'bench/vector-index.ts',
     // bench/vector-index.ts is its own script (owned elsewhere): it takes sizes, not --quick.

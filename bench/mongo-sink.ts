@@ -1,0 +1,204 @@
+/**
+ * Benchmark of the MongoDB archive sink (issue 10), against the server at MONGODB_URL (the local
+ * FerretDB from `npm run services:up`, or a MongoDB):
+ *
+ *   npx tsx bench/mongo-sink.ts [--quick] [--sessions 10000]
+ *
+ * The same A, B and C events (3 per session, real-sized from schemas/examples) are archived twice
+ * on the same server, each time into a fresh database with the same indexes:
+ * - raw: the documents the sink would write, prepared beforehand, with the bare driver's
+ *   `insertMany(…, { ordered: false })` in batches of 100 (the sink's micro-batch), one after the
+ *   other, write concern majority;
+ * - sink: the records on an EmbeddedLog (6 partitions, keyed by session) read by `runSink` with
+ *   `createArchiveSink` over the MongoDB adapter — consumer group, micro-batching, decode and
+ *   schema check, document checks, insertMany, commits — until every record is applied.
+ * `mongo_sink_ratio` = sink documents/s ÷ raw documents/s. The event count is a multiple of 100 so
+ * no partial batch waits for the 500 ms flush. Raw and sink alternate twice; the better of each
+ * counts. Writes bench/results/mongo-sink.json. The machine is shared: load average is recorded.
+ */
+import { parseArgs } from 'node:util';
+import { type Document, MongoClient } from 'mongodb';
+import { environment } from '../common/environment.ts';
+import exampleA from '../schemas/examples/a-recommend.json' with { type: 'json' };
+import exampleB from '../schemas/examples/b-paraphrase.json' with { type: 'json' };
+import exampleC from '../schemas/examples/c-selection.json' with { type: 'json' };
+import { DEFAULT_TOPICS } from '../schemas/index.ts';
+import { EmbeddedLog } from '../streams/log/embedded-log.ts';
+import type { LogMessage, LogRecord } from '../streams/log/event-log.ts';
+import { runSink } from '../streams/runtime/sink-runtime.ts';
+import { archivedEventOf, createArchiveSink } from '../streams/sinks/archive-sink.ts';
+import { createMongoStores, MONGO_COLLECTIONS } from '../streams/stores/mongo-stores.ts';
+import { fmt, machine, ROOT, round, writeResult } from './lib/common.ts';
+
+const { values: args } = parseArgs({
+  options: { quick: { type: 'boolean', default: false }, sessions: { type: 'string' } },
+});
+const quick = args.quick!;
+const sessions = Number(args.sessions ?? (quick ? 1000 : 10_000));
+const total = sessions * 3;
+const BATCH = 100;
+const PARTITIONS = 6;
+const T = DEFAULT_TOPICS;
+
+const env = environment(process.env.SERVICES_ENV_FILE ?? `${ROOT}/.services.env`);
+const url = env.MONGODB_URL;
+const base = {
+  benchmark: 'mongo-sink',
+  workload:
+    `${total} A/B/C events (${sessions} sessions) archived by runSink + createArchiveSink over an EmbeddedLog vs the ` +
+    `bare driver's insertMany (ordered: false, batches of ${BATCH}, w: majority) of the same documents, same server, same run`,
+  reproduce: 'npx tsx bench/mongo-sink.ts',
+  quick,
+  params: { sessions, events: total, batch: BATCH, partitions: PARTITIONS, url: url ?? null },
+};
+if (!url) {
+  writeResult({
+    ...base,
+    figures: { mongo_sink_ratio: null },
+    skipped: 'MONGODB_URL unset and not in .services.env (npm run services:up starts the local server)',
+    machine: machine(),
+  });
+  console.log('mongo-sink: skipped, no MONGODB_URL');
+  process.exit(0);
+}
+
+/** The three events of session i, as the topics carry them. */
+function sessionMessages(i: number): { topic: string; msg: LogMessage }[] {
+  const rs = `rs-bench-${i}`;
+  const user = `user-${i % 500}`;
+  const t = Date.UTC(2026, 10, 23, 9) + i * 1000;
+  const ev = (tpl: Record<string, unknown>, kind: string, dt: number) => ({
+    ...tpl,
+    event_id: `evt-${kind}-${i}`,
+    recommend_session_id: rs,
+    user_id: user,
+    ts: new Date(t + dt).toISOString(),
+  });
+  const m = (topic: string, v: unknown) => ({
+    topic,
+    msg: { key: rs, value: Buffer.from(JSON.stringify(v)) },
+  });
+  return [
+    m(T.recommend, ev(exampleA, 'a', 0)),
+    m(T.paraphrase, ev(exampleB, 'b', 4000)),
+    m(T.selection, ev(exampleC, 'c', 19_000)),
+  ];
+}
+
+const client = new MongoClient(url, { serverSelectionTimeoutMS: 10_000 });
+await client.connect();
+const dbs: string[] = [];
+const freshStores = async (label: string) => {
+  const db = `bench-mongo-${process.pid}-${label}`;
+  dbs.push(db);
+  await client.db(db).dropDatabase();
+  const stores = createMongoStores(client, { db });
+  await stores.ensureIndexes();
+  return { stores, db };
+};
+
+const loadBefore = machine().loadavg;
+const all = Array.from({ length: sessions }, (_, i) => sessionMessages(i)).flat();
+// The documents the raw run writes: exactly what the sink builds from the records.
+const asRecords: LogRecord[] = all.map((x, i) => ({
+  ...x.msg,
+  topic: x.topic,
+  partition: 0,
+  offset: i,
+  timestamp: 0,
+}));
+const docs: Document[] = asRecords.map((r) => {
+  const d = archivedEventOf(r);
+  if ('reason' in d) throw new Error(`bench event does not decode: ${d.reason}`);
+  return d.doc;
+});
+
+async function rawRun(label: string): Promise<number> {
+  const { stores, db } = await freshStores(label);
+  const coll = stores.db.collection(MONGO_COLLECTIONS.events);
+  const t0 = performance.now();
+  for (let i = 0; i < docs.length; i += BATCH)
+    await coll.insertMany(docs.slice(i, i + BATCH), { ordered: false });
+  const s = (performance.now() - t0) / 1000;
+  const n = await coll.countDocuments();
+  if (n !== total) throw new Error(`raw run ${db}: ${n} documents, expected ${total}`);
+  return total / s;
+}
+
+async function sinkRun(label: string): Promise<{ perS: number; applies: number; duplicates: number }> {
+  const { stores, db } = await freshStores(label);
+  const log = new EmbeddedLog({ idleIntervalMs: 50 });
+  await log.ensureTopics(
+    [T.recommend, T.paraphrase, T.selection, T.deadLetter].map((topic) => ({
+      topic,
+      partitions: PARTITIONS,
+    })),
+  );
+  for (const topic of [T.recommend, T.paraphrase, T.selection])
+    await log.send(
+      topic,
+      all.filter((x) => x.topic === topic).map((x) => x.msg),
+    );
+  const t0 = performance.now();
+  const running = runSink(createArchiveSink({ store: stores.archive, topics: T }), {
+    log,
+    deadLetterTopic: T.deadLetter,
+    onError: (err) => console.error('mongo-sink: sink failed', err),
+  });
+  while (running.stats.records < total) {
+    if (running.stats.status === 'failed') throw new Error(`sink failed: ${running.stats.lastError}`);
+    await new Promise((r) => setTimeout(r, 2));
+  }
+  const s = (performance.now() - t0) / 1000;
+  await running.stop();
+  await log.close();
+  const n = await stores.archive.countEvents();
+  if (n !== total) throw new Error(`sink run ${db}: ${n} documents, expected ${total}`);
+  return {
+    perS: total / s,
+    applies: running.stats.applies,
+    duplicates: running.stats.outcomes.duplicates ?? 0,
+  };
+}
+
+try {
+  const raw: number[] = [];
+  const sink: Awaited<ReturnType<typeof sinkRun>>[] = [];
+  for (let round_ = 0; round_ < 2; round_++) {
+    raw.push(await rawRun(`raw${round_}`));
+    sink.push(await sinkRun(`sink${round_}`));
+    console.log(
+      `mongo-sink: round ${round_ + 1}: raw ${fmt(raw.at(-1), 0)} docs/s, sink ${fmt(sink.at(-1)!.perS, 0)} docs/s ` +
+        `(${sink.at(-1)!.applies} applies)`,
+    );
+  }
+  const bestRaw = Math.max(...raw);
+  const bestSink = Math.max(...sink.map((x) => x.perS));
+  const ratio = bestSink / bestRaw;
+  const hello = await client.db('admin').command({ buildInfo: 1 });
+  const file = writeResult({
+    ...base,
+    figures: { mongo_sink_ratio: round(ratio, 3) },
+    details: {
+      raw_docs_per_s: raw.map((x) => round(x, 0)),
+      sink_docs_per_s: sink.map((x) => round(x.perS, 0)),
+      sink_applies: sink.map((x) => x.applies),
+      sink_duplicates: sink.map((x) => x.duplicates),
+      best_raw_docs_per_s: round(bestRaw, 0),
+      best_sink_docs_per_s: round(bestSink, 0),
+      server_version: hello.version ?? null,
+      load_before: loadBefore,
+    },
+    machine: machine(),
+  });
+  console.log(
+    `mongo-sink: sink ${fmt(bestSink, 0)} docs/s ÷ raw insertMany ${fmt(bestRaw, 0)} docs/s = ${fmt(ratio, 3)} → ${file}`,
+  );
+} finally {
+  for (const d of dbs)
+    await client
+      .db(d)
+      .dropDatabase()
+      .catch(() => {});
+  await client.close();
+}
