@@ -1,5 +1,7 @@
+import { z } from 'zod';
+import { idSchema, isoUtc } from '../../schemas/common.ts';
 import { deadLetterSchema } from '../../schemas/dead-letter.ts';
-import { sessionEventSchema, type TopicNames } from '../../schemas/index.ts';
+import type { TopicNames } from '../../schemas/index.ts';
 import { describeIssues, registryHeaderLength } from '../codec/session-codec.ts';
 import type { LogRecord } from '../log/event-log.ts';
 import {
@@ -37,16 +39,31 @@ function parseJson(rec: LogRecord): { value: unknown } | { reason: string } {
   }
 }
 
+/**
+ * What the archive needs of an event: the envelope (`_id`, the indexed fields, a time). The body is
+ * kept as published, valid or not: the stream processor dead-letters events whose body breaks the
+ * schema, and the archive is the record of what was published. (Checking the whole A schema here
+ * would cost more than the insert.)
+ */
+const envelopeSchema = z.object({
+  type: z.enum(['recommend', 'paraphrase', 'selection']),
+  event_id: idSchema,
+  user_id: idSchema,
+  recommend_session_id: idSchema,
+  ts: isoUtc,
+});
+
 const originOf = (rec: LogRecord) => ({ topic: rec.topic, partition: rec.partition, offset: rec.offset });
 
 /**
  * An A/B/C record as an archive document: `_id` = event id, the fields the indexes need, and the
- * event exactly as published (fields the schema does not know included).
+ * event exactly as published (fields the schema does not know included). Only the envelope is
+ * checked (`envelopeSchema`).
  */
 export function archivedEventOf(rec: LogRecord): Decoded<ArchivedEvent> {
   const parsed = parseJson(rec);
   if ('reason' in parsed) return parsed;
-  const res = sessionEventSchema.safeParse(parsed.value);
+  const res = envelopeSchema.safeParse(parsed.value);
   if (!res.success) return { reason: `not an A/B/C event: ${describeIssues(res.error)}` };
   const e = res.data;
   return {

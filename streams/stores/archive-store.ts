@@ -111,12 +111,24 @@ export const MAX_BSON_BYTES = 16 * 1024 * 1024;
 /**
  * Why MongoDB would refuse `doc`, or null: over 16 MiB of BSON, or a key it cannot store or query
  * (`$`-prefixed — the server takes those for operators —, containing a NUL byte, which BSON keys
- * cannot hold, or a `.`, which no query can address). Checked before the write, so the record is dead-lettered with a reason a person
- * can act on instead of failing the whole batch or being retried forever.
+ * cannot hold, or containing a `.`, which no query can address). Checked before the write, so the
+ * record is dead-lettered with a reason a person can act on instead of failing the whole batch or
+ * being retried forever.
+ *
+ * One walk checks the keys and sums an upper bound of the BSON size (3 bytes per UTF-16 unit, the
+ * widest field types); only a document whose bound passes 16 MiB is measured exactly, so the
+ * common small document costs one cheap pass, not a second serialisation.
  */
 export function documentProblem(doc: Readonly<Record<string, unknown>>): string | null {
-  const key = badKey(doc, '');
-  if (key) return key;
+  const walk: Walk = { bad: null, trail: [] };
+  const bound = boundOf(doc, walk);
+  if (walk.bad) {
+    const at = walk.trail
+      .reverse()
+      .reduce((acc, seg) => (acc === '' || seg.startsWith('[') ? acc + seg : `${acc}.${seg}`), '');
+    return keyProblem(walk.bad, at);
+  }
+  if (bound <= MAX_BSON_BYTES) return null;
   let size: number;
   try {
     size = BSON.calculateObjectSize(doc as BSON.Document);
@@ -130,28 +142,67 @@ export function documentProblem(doc: Readonly<Record<string, unknown>>): string 
 
 const NUL = String.fromCharCode(0);
 
-function badKey(v: unknown, path: string): string | null {
-  if (v === null || typeof v !== 'object' || v instanceof Date || Buffer.isBuffer(v)) return null;
+interface Walk {
+  /** The first refused key, and the path to it, innermost first, gathered on the way back up. */
+  bad: string | null;
+  trail: string[];
+}
+
+const refusedKey = (k: string) => k.charCodeAt(0) === 36 /* $ */ || k.includes(NUL) || k.includes('.');
+
+function keyProblem(k: string, at: string): string {
+  if (k.charCodeAt(0) === 36)
+    return `field ${JSON.stringify(at)} starts with "$", which MongoDB refuses in stored keys`;
+  if (k.includes(NUL)) return `field "${at.split(NUL).join('\\0')}" contains a NUL byte`;
+  // MongoDB 5+ stores dotted names but no query or index can address them, and FerretDB refuses
+  // them: refused here alike on every server.
+  return `field ${JSON.stringify(at)} contains ".", which no MongoDB query can address`;
+}
+
+/** Upper bound of the BSON bytes of a value (without its key); stops at the first refused key. */
+function boundOf(v: unknown, walk: Walk): number {
+  switch (typeof v) {
+    case 'string':
+      return 5 + v.length * 3;
+    case 'number':
+    case 'bigint':
+      return 8;
+    case 'boolean':
+      return 1;
+    case 'object':
+      break;
+    default:
+      return 0;
+  }
+  if (v === null) return 0;
+  if (v instanceof Date) return 8;
+  if (v instanceof Uint8Array) return 5 + v.byteLength;
+  let n = 5;
   if (Array.isArray(v)) {
     for (let i = 0; i < v.length; i++) {
-      const r = badKey(v[i], `${path}[${i}]`);
-      if (r) return r;
+      n += 9 + boundOf(v[i], walk);
+      if (walk.bad) {
+        walk.trail.push(`[${i}]`);
+        return n;
+      }
     }
-    return null;
+    return n;
   }
-  for (const [k, child] of Object.entries(v as Record<string, unknown>)) {
-    const at = path ? `${path}.${k}` : k;
-    if (k.startsWith('$'))
-      return `field ${JSON.stringify(at)} starts with "$", which MongoDB refuses in stored keys`;
-    if (k.includes(NUL)) return `field "${at.split(NUL).join('\\0')}" contains a NUL byte`;
-    // MongoDB 5+ stores dotted names but no query or index can address them, and FerretDB refuses
-    // them: refused here alike on every server.
-    if (k.includes('.'))
-      return `field ${JSON.stringify(at)} contains ".", which no MongoDB query can address`;
-    const r = badKey(child, at);
-    if (r) return r;
+  const o = v as Record<string, unknown>;
+  for (const k in o) {
+    if (!Object.hasOwn(o, k)) continue;
+    if (refusedKey(k)) {
+      walk.bad = k;
+      walk.trail.push(k);
+      return n;
+    }
+    n += 2 + k.length * 3 + boundOf(o[k], walk);
+    if (walk.bad) {
+      walk.trail.push(k);
+      return n;
+    }
   }
-  return null;
+  return n;
 }
 
 /** `_id` of a dead letter: the same refusal of the same record maps to the same document. */

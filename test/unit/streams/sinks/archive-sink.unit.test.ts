@@ -62,6 +62,15 @@ describe('archive sink', () => {
     expect(first.event).toEqual(a(1, { extra_field: 'kept' }));
   });
 
+  it('archives what was published: only the envelope is checked, a broken body is kept as it is', async () => {
+    const store = createMemoryArchiveStore();
+    const sink = createArchiveSink({ store, topics: T });
+    const out = await sink.apply([rec(T.recommend, a(11, { options: 'not a list', alpha: 7 }))]);
+    expect(out?.counts?.archived).toBe(1);
+    const [doc] = await store.eventsOfSession(exampleA.recommend_session_id);
+    expect(doc?.event).toMatchObject({ options: 'not a list', alpha: 7 });
+  });
+
   it('reads registry-framed values (magic byte and schema id) like plain JSON', async () => {
     const store = createMemoryArchiveStore();
     const sink = createArchiveSink({ store, topics: T });

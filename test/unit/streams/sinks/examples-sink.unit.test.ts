@@ -47,9 +47,9 @@ describe('training_examples sink', () => {
     const junk = rec(Buffer.from('nope'));
     const wrong = rec({ ...exampleH, revision: 'two' });
     const out = await sink.apply([junk, h('s3', 1), wrong]);
-    expect(out.counts).toEqual({ upserts: 1, stale: 0 });
-    expect(out.rejected?.map((r) => r.record.offset)).toEqual([junk.offset, wrong.offset]);
-    expect(out.rejected?.[0]?.reason).toMatch(/^not a training example \(malformed_json\)/);
-    expect(out.rejected?.[1]?.reason).toMatch(/^not a training example \(schema_invalid\): revision/);
+    expect(out?.counts).toEqual({ upserts: 1, stale: 0 });
+    expect(out?.rejected?.map((r) => r.record.offset)).toEqual([junk.offset, wrong.offset]);
+    expect(out?.rejected?.[0]?.reason).toMatch(/^not a training example \(malformed_json\)/);
+    expect(out?.rejected?.[1]?.reason).toMatch(/^not a training example \(schema_invalid\): revision/);
   });
 });
