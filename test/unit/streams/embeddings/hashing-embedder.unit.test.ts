@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { cosine, createHashingEmbedder, hashEmbed } from '../../../streams/embeddings/hashing-embedder.ts';
+import { cosine, createHashingEmbedder, hashEmbed } from '../../../../streams/embeddings/hashing-embedder.ts';
 
 describe('offline hashing embedder', () => {
   it('is deterministic, unit length and labelled offline', async () => {

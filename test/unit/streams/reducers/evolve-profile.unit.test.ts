@@ -1,10 +1,10 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import type { TrainingExample, UserProfile } from '../../../schemas/index.ts';
-import { hashEmbed } from '../../../streams/embeddings/hashing-embedder.ts';
-import { evolveProfile, type ProfileInput } from '../../../streams/reducers/evolve-profile.ts';
-import { SessionJoin } from '../../../streams/state/session-join.ts';
-import { INPUT_TOPICS, MIN, mkA, mkB, mkC, recorder, T0 } from '../../helpers/events.ts';
+import type { TrainingExample, UserProfile } from '../../../../schemas/index.ts';
+import { hashEmbed } from '../../../../streams/embeddings/hashing-embedder.ts';
+import { evolveProfile, type ProfileInput } from '../../../../streams/reducers/evolve-profile.ts';
+import { SessionJoin } from '../../../../streams/state/session-join.ts';
+import { INPUT_TOPICS, MIN, mkA, mkB, mkC, recorder, T0 } from '../../../helpers/events.ts';
 
 /** Real H built by the join, so the fold is tested on what it will actually receive. */
 function example(

@@ -2,8 +2,8 @@ import type { AddressInfo } from 'node:net';
 import { serve } from '@hono/node-server';
 import { Hono } from 'hono';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { UpstreamError } from '../../../api/errors.ts';
-import { createOpenAiParaphraser, parseCandidates } from '../../../api/paraphrase/openai-paraphraser.ts';
+import { UpstreamError } from '../../../../api/errors.ts';
+import { createOpenAiParaphraser, parseCandidates } from '../../../../api/paraphrase/openai-paraphraser.ts';
 
 /** A loopback stand-in for an OpenAI-compatible endpoint (LM Studio, vLLM), speaking its wire format. */
 function fakeLlm() {

@@ -1,7 +1,7 @@
 import { range } from 'rxjs';
 import { TestScheduler } from 'rxjs/testing';
 import { describe, expect, it } from 'vitest';
-import { microBatch } from '../../../streams/operators/micro-batch.ts';
+import { microBatch } from '../../../../streams/operators/micro-batch.ts';
 
 const scheduler = () => new TestScheduler((actual, expected) => expect(actual).toEqual(expected));
 

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { loadPersonas, PersonasFileError, parsePersonas } from '../../../simulator/personas/schema.ts';
+import { loadPersonas, PersonasFileError, parsePersonas } from '../../../../simulator/personas/schema.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'personas-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

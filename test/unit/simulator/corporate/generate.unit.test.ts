@@ -1,12 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { corporateRowSchema } from '../../../schemas/index.ts';
-import { generateCorporateSample } from '../../../simulator/corporate/generate.ts';
+import { corporateRowSchema } from '../../../../schemas/index.ts';
+import { generateCorporateSample } from '../../../../simulator/corporate/generate.ts';
 import {
   DEFAULT_LATENT_TYPES,
   type LatentUserType,
   mainOption,
-} from '../../../simulator/corporate/latent-types.ts';
-import { loadContextPool } from '../../../simulator/pools/contexts.ts';
+} from '../../../../simulator/corporate/latent-types.ts';
+import { loadContextPool } from '../../../../simulator/pools/contexts.ts';
 
 const contexts = loadContextPool();
 

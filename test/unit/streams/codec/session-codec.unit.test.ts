@@ -1,13 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_TOPICS } from '../../../schemas/index.ts';
+import { DEFAULT_TOPICS } from '../../../../schemas/index.ts';
 import {
   checkpointFromCommit,
   checkpointMetadata,
   decodeSessionRecord,
   isDeadLetter,
-} from '../../../streams/codec/session-codec.ts';
-import type { LogRecord } from '../../../streams/log/event-log.ts';
-import { mkA, mkC } from '../../helpers/events.ts';
+} from '../../../../streams/codec/session-codec.ts';
+import type { LogRecord } from '../../../../streams/log/event-log.ts';
+import { mkA, mkC } from '../../../helpers/events.ts';
 
 const rec = (topic: string, key: string | null, value: string | Buffer): LogRecord => ({
   topic,

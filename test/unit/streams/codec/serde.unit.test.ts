@@ -3,17 +3,17 @@ import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import type { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_TOPICS, type SessionEvent, topicForEvent } from '../../../schemas/index.ts';
+import { DEFAULT_TOPICS, type SessionEvent, topicForEvent } from '../../../../schemas/index.ts';
 import {
   createRegistrySerde,
   jsonSerde,
   REGISTRY_JSON_OPTIONS,
   registrySubjects,
-} from '../../../streams/codec/serde.ts';
-import { decodeExample } from '../../../streams/codec/session-codec.ts';
-import { startTopology } from '../../../streams/wiring.ts';
-import { embeddedWheel, TEST_CFG } from '../../helpers/embedded-wheel.ts';
-import { mkA, mkB, mkC } from '../../helpers/events.ts';
+} from '../../../../streams/codec/serde.ts';
+import { decodeExample } from '../../../../streams/codec/session-codec.ts';
+import { startTopology } from '../../../../streams/wiring.ts';
+import { embeddedWheel, TEST_CFG } from '../../../helpers/embedded-wheel.ts';
+import { mkA, mkB, mkC } from '../../../helpers/events.ts';
 
 const named = (name: string, message: string, extra: Record<string, unknown> = {}) =>
   Object.assign(new Error(message), { name }, extra);
@@ -92,7 +92,7 @@ describe('registrySubjects', () => {
     subjects.forEach((s, i) => {
       const validate = new Ajv(REGISTRY_JSON_OPTIONS.JSON).compile(JSON.parse(s.schema));
       const example = JSON.parse(
-        readFileSync(join(import.meta.dirname, `../../../schemas/examples/${examples[i]}.json`), 'utf8'),
+        readFileSync(join(import.meta.dirname, `../../../../schemas/examples/${examples[i]}.json`), 'utf8'),
       );
       expect(validate(example), JSON.stringify(validate.errors)).toBe(true);
     });

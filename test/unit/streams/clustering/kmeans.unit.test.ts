@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { mulberry32 } from '../../../common/random.ts';
-import { adjustedRandIndex, kmeans } from '../../../streams/clustering/kmeans.ts';
+import { mulberry32 } from '../../../../common/random.ts';
+import { adjustedRandIndex, kmeans } from '../../../../streams/clustering/kmeans.ts';
 
 /** n points around each of `k` random centres in `dim` dimensions, with Gaussian noise. */
 function planted(k: number, perCluster: number, dim: number, noise: number, seed: number) {

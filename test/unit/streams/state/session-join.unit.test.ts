@@ -1,9 +1,9 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import type { SessionEvent } from '../../../schemas/index.ts';
-import { SessionJoin } from '../../../streams/state/session-join.ts';
-import { syntheticTraffic } from '../../fixtures/synthetic-sessions.ts';
-import { INPUT_TOPICS, MIN, mkA, mkB, mkC, recorder, T0 } from '../../helpers/events.ts';
+import type { SessionEvent } from '../../../../schemas/index.ts';
+import { SessionJoin } from '../../../../streams/state/session-join.ts';
+import { syntheticTraffic } from '../../../fixtures/synthetic-sessions.ts';
+import { INPUT_TOPICS, MIN, mkA, mkB, mkC, recorder, T0 } from '../../../helpers/events.ts';
 
 /** A generated session: which of A/B/C exist, their minutes after the start, and replays. */
 const sessionArb = fc.record({

@@ -2,8 +2,8 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { runCli } from '../../../simulator/personas/cli.ts';
-import { loadPersonas } from '../../../simulator/personas/schema.ts';
+import { runCli } from '../../../../simulator/personas/cli.ts';
+import { loadPersonas } from '../../../../simulator/personas/schema.ts';
 
 function capture() {
   const out: string[] = [];

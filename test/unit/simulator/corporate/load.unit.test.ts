@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { loadCorporateFile, parseCorporateText } from '../../../simulator/corporate/load.ts';
+import { loadCorporateFile, parseCorporateText } from '../../../../simulator/corporate/load.ts';
 
 const good = (over: Record<string, unknown> = {}) => ({
   user_id: 'u1',
@@ -104,7 +104,7 @@ describe('parseCorporateText', () => {
 
   it('accepts the schema example row', () => {
     const example = readFileSync(
-      join(import.meta.dirname, '../../../schemas/examples/d-corporate-row.json'),
+      join(import.meta.dirname, '../../../../schemas/examples/d-corporate-row.json'),
       'utf8',
     );
     expect(parseCorporateText(example).rows).toHaveLength(1);

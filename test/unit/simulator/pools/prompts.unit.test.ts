@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import type { CorporateRow } from '../../../schemas/index.ts';
-import { generateCorporateSample } from '../../../simulator/corporate/generate.ts';
-import { normalisePrompt, promptPool } from '../../../simulator/pools/prompts.ts';
+import type { CorporateRow } from '../../../../schemas/index.ts';
+import { generateCorporateSample } from '../../../../simulator/corporate/generate.ts';
+import { normalisePrompt, promptPool } from '../../../../simulator/pools/prompts.ts';
 
 let seq = 0;
 const row = (

@@ -1,6 +1,6 @@
 import { AssignerProtocol } from 'kafkajs';
 import { describe, expect, it } from 'vitest';
-import { CoPartitionedAssigner } from '../../../streams/log/co-partitioned-assigner.ts';
+import { CoPartitionedAssigner } from '../../../../streams/log/co-partitioned-assigner.ts';
 
 const cluster = {
   findTopicPartitionMetadata: (topic: string) =>

@@ -1,9 +1,9 @@
 import { createRequire } from 'node:module';
 import { firstValueFrom, take, tap, toArray } from 'rxjs';
 import { describe, expect, it } from 'vitest';
-import { EmbeddedLog } from '../../../streams/log/embedded-log.ts';
-import type { Delivery, SourceEvent } from '../../../streams/log/event-log.ts';
-import { partitionForKey } from '../../../streams/log/murmur2.ts';
+import { EmbeddedLog } from '../../../../streams/log/embedded-log.ts';
+import type { Delivery, SourceEvent } from '../../../../streams/log/event-log.ts';
+import { partitionForKey } from '../../../../streams/log/murmur2.ts';
 
 const require = createRequire(import.meta.url);
 const kafkajsPartitioner = require('kafkajs/src/producer/partitioners/default/index.js') as () => (a: {

@@ -1,15 +1,15 @@
 import { statSync } from 'node:fs';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_CATEGORIES } from '../../../schemas/index.ts';
-import { composeContexts, resolveParticles } from '../../../simulator/pools/context-fragments.ts';
+import { DEFAULT_CATEGORIES } from '../../../../schemas/index.ts';
+import { composeContexts, resolveParticles } from '../../../../simulator/pools/context-fragments.ts';
 import {
   ContextPoolError,
   DEFAULT_CONTEXTS_PATH,
   loadContextPool,
   parseContextCsv,
-} from '../../../simulator/pools/contexts.ts';
-import { formatCsv, parseCsv } from '../../../simulator/pools/csv.ts';
+} from '../../../../simulator/pools/contexts.ts';
+import { formatCsv, parseCsv } from '../../../../simulator/pools/csv.ts';
 
 const HANGUL = /[가-힣]/;
 const HEADER = 'id,category,language,text\n';

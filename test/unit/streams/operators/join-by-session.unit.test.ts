@@ -1,13 +1,13 @@
 import { map } from 'rxjs';
 import { TestScheduler } from 'rxjs/testing';
 import { describe, expect, it } from 'vitest';
-import type { SessionEvent } from '../../../schemas/index.ts';
+import type { SessionEvent } from '../../../../schemas/index.ts';
 import {
   type JoinBatch,
   type JoinResult,
   joinBySession,
-} from '../../../streams/operators/join-by-session.ts';
-import { INPUT_TOPICS, MIN, mkA, mkB, mkC, recorder, T0 } from '../../helpers/events.ts';
+} from '../../../../streams/operators/join-by-session.ts';
+import { INPUT_TOPICS, MIN, mkA, mkB, mkC, recorder, T0 } from '../../../helpers/events.ts';
 
 const OPTS = { inputTopics: INPUT_TOPICS, windowMs: 30 * MIN, graceMs: 10 * MIN };
 

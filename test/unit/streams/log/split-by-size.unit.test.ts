@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { approxRecordBytes, splitBySize } from '../../../streams/log/split-by-size.ts';
+import { approxRecordBytes, splitBySize } from '../../../../streams/log/split-by-size.ts';
 
 const msg = (bytes: number, key: string | null = 'k') => ({ key, value: Buffer.alloc(bytes, 97) });
 

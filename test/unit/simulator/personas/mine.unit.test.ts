@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { generateCorporateSample } from '../../../simulator/corporate/generate.ts';
-import { mainOption } from '../../../simulator/corporate/latent-types.ts';
-import { minePersonas, scoreAgainstTruth } from '../../../simulator/personas/mine.ts';
-import { loadPersonas, parsePersonas } from '../../../simulator/personas/schema.ts';
-import { loadContextPool } from '../../../simulator/pools/contexts.ts';
+import { generateCorporateSample } from '../../../../simulator/corporate/generate.ts';
+import { mainOption } from '../../../../simulator/corporate/latent-types.ts';
+import { minePersonas, scoreAgainstTruth } from '../../../../simulator/personas/mine.ts';
+import { loadPersonas, parsePersonas } from '../../../../simulator/personas/schema.ts';
+import { loadContextPool } from '../../../../simulator/pools/contexts.ts';
 
 const contexts = loadContextPool();
 const sample = generateCorporateSample({ users: 200, seed: 7, contexts });

@@ -2,8 +2,8 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { type TrainingExample, trainingExampleSchema } from '../../../schemas/index.ts';
-import { formatPath, runExportCli } from '../../../simulator/export/cli.ts';
+import { type TrainingExample, trainingExampleSchema } from '../../../../schemas/index.ts';
+import { formatPath, runExportCli } from '../../../../simulator/export/cli.ts';
 import {
   type ChatExample,
   type ChatMessage,
@@ -11,11 +11,11 @@ import {
   type PreferencePair,
   toChatExamples,
   toPreferencePairs,
-} from '../../../simulator/export/fine-tuning.ts';
+} from '../../../../simulator/export/fine-tuning.ts';
 
 const BASE: TrainingExample = trainingExampleSchema.parse(
   JSON.parse(
-    readFileSync(new URL('../../../schemas/examples/h-training-example.json', import.meta.url), 'utf8'),
+    readFileSync(new URL('../../../../schemas/examples/h-training-example.json', import.meta.url), 'utf8'),
   ),
 );
 const KO_CANDIDATES = BASE.paraphrases[0]!.candidates;
