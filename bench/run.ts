@@ -184,6 +184,36 @@ const BENCHES: readonly Bench[] = [
     ],
   },
   {
+    // Needs a Qdrant at QDRANT_URL (the local peer of `npm run services:up`); skips without one.
+    name: 'qdrant',
+    script: 'bench/qdrant.ts',
+    figures: [
+      {
+        key: 'qdrant_recall_at_10',
+        label: 'Qdrant recall@10 vs exact, after optimise',
+        unit: '',
+        digits: 4,
+        target: '≥ 0.95',
+        pass: (v) => v >= 0.95,
+      },
+      {
+        key: 'qdrant_sink_ratio',
+        label: 'index sink → Qdrant ÷ bare client upsert',
+        unit: '×',
+        digits: 3,
+        target: '≥ 0.7',
+        pass: (v) => v >= 0.7,
+      },
+      {
+        key: 'qdrant_search_p99_ms',
+        label: 'Qdrant search p99 (adapter)',
+        unit: 'ms',
+        digits: 1,
+        target: '—',
+      },
+    ],
+  },
+  {
     // The HTTP API against a bare Hono endpoint, server in a child process (bench/recommend-load.ts),
     // one server worker per core as `API_WORKERS` deploys it; the same with one process below.
     name: 'recommend',
