@@ -7,7 +7,7 @@ behaves as `wait=true`. docs/qdrant.md lists what it serves and what it does not
 
     python server.py --port 16333 --data DIR [--host 127.0.0.1]
 
-Env: QDRANT_API_KEY — when set, every request must carry it (`api-key` header or a bearer token).
+Env: QDRANT_PEER_API_KEY — when set, every request must carry it (`api-key` header or a bearer token).
 Standard library only, besides the engine, so the venv stays one wheel.
 """
 
@@ -554,7 +554,7 @@ def main():
     a = ap.parse_args()
     t0 = time.perf_counter()
     store = Store(os.path.join(a.data, "collections"))
-    server = ThreadingHTTPServer((a.host, a.port), make_handler(store, os.environ.get("QDRANT_API_KEY") or ""))
+    server = ThreadingHTTPServer((a.host, a.port), make_handler(store, os.environ.get("QDRANT_PEER_API_KEY") or ""))
     server.daemon_threads = True
 
     def stop(*_):
