@@ -76,7 +76,6 @@ export const paraphraseRequestBodySchema = z
       });
     }
   });
-export type ParaphraseRequestBody = z.infer<typeof paraphraseRequestBodySchema>;
 
 export const paraphraseResponseSchema = z.object({
   recommend_session_id: idSchema,
@@ -95,7 +94,6 @@ export const selectRequestSchema = z.strictObject({
   final_text: z.string().max(20_000).optional(),
   edited: z.boolean().optional(),
 });
-export type SelectRequest = z.infer<typeof selectRequestSchema>;
 
 export const selectResponseSchema = z.object({
   ok: z.literal(true),

@@ -4,7 +4,7 @@ import type { ApiDeps } from '../app.ts';
 import { UpstreamError } from '../errors.ts';
 
 /** What an instance remembers of recent sessions, to check /paraphrase and /select against. */
-export interface SessionMemo {
+interface SessionMemo {
   user: string;
   language: string;
   docId: string | null;

@@ -19,7 +19,7 @@ export interface InvertedList {
  * the (unnormalised) spherical centroid; its squared norm is kept alongside so routing can compare
  * `v·sum / |sum|` without renormalising anything.
  */
-export interface SplitNode {
+interface SplitNode {
   sum: Float64Array;
   normSq: number;
   parent: number;

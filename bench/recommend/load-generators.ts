@@ -12,7 +12,7 @@ interface AutocannonRequest {
   headers?: Record<string, string>;
   body?: string;
 }
-export interface AutocannonResult {
+interface AutocannonResult {
   requests: { average: number };
   latency: { p50: number; p99: number; average: number };
   errors: number;

@@ -44,7 +44,7 @@ export interface RecommendBenchOptions {
   readonly log?: (line: string) => void;
 }
 
-export interface PhaseResult {
+interface PhaseResult {
   readonly name: string;
   readonly mode: 'max' | 'rate';
   readonly tool: 'autocannon' | 'paced';

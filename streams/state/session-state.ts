@@ -37,12 +37,12 @@ export interface Session {
   gone: boolean;
 }
 
-export interface OffsetEntry {
+interface OffsetEntry {
   readonly offset: number;
   readonly s: Session;
 }
 
-export class OffsetQueue {
+class OffsetQueue {
   private items: OffsetEntry[] = [];
   private head = 0;
   push(e: OffsetEntry): void {
@@ -84,7 +84,7 @@ export interface PartitionState {
 }
 
 /** Where each input topic stood (next offset, null: nothing read yet) and the time state then. */
-export interface Snapshot {
+interface Snapshot {
   readonly offsets: (number | null)[];
   readonly maxTs: number[];
   readonly wm: number;
@@ -239,7 +239,7 @@ export function insertSorted(list: Held[], h: Held): void {
   list.splice(i, 0, h);
 }
 
-export function cmpHeld(x: Held, y: Held): number {
+function cmpHeld(x: Held, y: Held): number {
   if (x.ts !== y.ts) return x.ts - y.ts;
   const a = x.rec.event.event_id;
   const b = y.rec.event.event_id;
