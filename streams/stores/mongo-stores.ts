@@ -141,7 +141,9 @@ const MAX_ROUNDS = 3;
 function bulkFailure(what: string, err: unknown): PerDocError[] {
   if (!(err instanceof MongoBulkWriteError)) throw operationError(what, err);
   const errors = writeErrorsOf(err);
-  if (err.writeConcernError || errors.length === 0 || errors.some((e) => RETRIABLE_CODES.has(e.code)))
+  // A write-concern error rides on the result when per-document errors were thrown first.
+  const wce = (err.result as { getWriteConcernError?: () => unknown } | undefined)?.getWriteConcernError?.();
+  if (wce || errors.length === 0 || errors.some((e) => RETRIABLE_CODES.has(e.code)))
     throw operationError(what, err);
   return errors;
 }
