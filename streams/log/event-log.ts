@@ -95,3 +95,17 @@ export class TopicLayoutError extends Error {
     this.name = 'TopicLayoutError';
   }
 }
+
+/**
+ * The log did not take a send or a commit (a broker restarting, a leader moving, a rebalance).
+ * kafkajs marks an error non-retriable once its own retries are spent; for the topology a broker
+ * that comes back is always worth waiting for, so the adapter says retriable.
+ */
+export class LogUnavailableError extends Error {
+  readonly code = 'log_unavailable';
+  readonly retriable = true;
+  constructor(what: string, cause: unknown) {
+    super(`${what}: ${(cause as Error)?.message ?? String(cause)}`, { cause });
+    this.name = 'LogUnavailableError';
+  }
+}

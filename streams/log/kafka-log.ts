@@ -20,7 +20,7 @@ import type {
   TopicPartition,
   TopicSpec,
 } from './event-log.ts';
-import { TopicLayoutError } from './event-log.ts';
+import { LogUnavailableError, TopicLayoutError } from './event-log.ts';
 import { splitBySize } from './split-by-size.ts';
 
 export interface KafkaLogOptions {
@@ -142,15 +142,19 @@ export function createKafkaLog(opts: KafkaLogOptions): EventLog & {
       // One request per run, in order: a partition's messages keep their order, and a large
       // backlog (a replay, a burst of H) never makes a batch the broker refuses forever.
       for (const run of splitBySize(messages, opts.maxRequestBytes ?? 900_000)) {
-        await p.send({
-          topic,
-          acks: -1,
-          messages: run.map((m) => ({
-            key: m.key,
-            value: m.value,
-            headers: m.headers ? { ...m.headers } : undefined,
-          })),
-        });
+        try {
+          await p.send({
+            topic,
+            acks: -1,
+            messages: run.map((m) => ({
+              key: m.key,
+              value: m.value,
+              headers: m.headers ? { ...m.headers } : undefined,
+            })),
+          });
+        } catch (err) {
+          throw new LogUnavailableError(`send to ${topic}`, err);
+        }
       }
     },
     consumer(copts: ConsumerOptions): LogConsumer {
@@ -284,14 +288,18 @@ export function createKafkaLog(opts: KafkaLogOptions): EventLog & {
         }),
         async commit(offsets: readonly CommittedOffset[]) {
           if (!consumer || offsets.length === 0) return;
-          await consumer.commitOffsets(
-            offsets.map((o) => ({
-              topic: o.topic,
-              partition: o.partition,
-              offset: String(o.offset),
-              metadata: o.metadata,
-            })),
-          );
+          try {
+            await consumer.commitOffsets(
+              offsets.map((o) => ({
+                topic: o.topic,
+                partition: o.partition,
+                offset: String(o.offset),
+                metadata: o.metadata,
+              })),
+            );
+          } catch (err) {
+            throw new LogUnavailableError('commit', err);
+          }
         },
       };
     },

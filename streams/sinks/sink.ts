@@ -85,10 +85,4 @@ export class SinkError extends Error {
   }
 }
 
-/** Whether the runtime should try again after `err`: a SinkError says so; anything else is retried. */
-export function isRetriable(err: unknown): boolean {
-  if (err instanceof SinkError) return err.retriable;
-  if (err && typeof err === 'object' && 'retriable' in err)
-    return (err as { retriable: unknown }).retriable !== false;
-  return true;
-}
+export { isRetriable } from '../runtime/retry.ts';

@@ -235,7 +235,8 @@ describe.skipIf(!svc.ok)('the API process on Kafka and Redis, next to the stream
     const http = client(await api.port);
     // Kafka is there, so the instance gets ready: it can still answer every /recommend.
     await eventually(
-      async () => expect((await http.get('/ready')).body).toEqual({ ready: true }),
+      async () =>
+        expect((await http.get('/ready')).body).toMatchObject({ ready: true, sinks: { index: { lag: 0 } } }),
       30_000,
       200,
     );
