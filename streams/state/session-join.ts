@@ -4,18 +4,19 @@ import { isoTime, parseIsoMs } from './iso-time.ts';
 import {
   anyBefore,
   anyFrom,
+  contentBefore,
   firstRead,
   hasLate,
   insertSorted,
   MIN_WM,
   newPartitionState,
+  newSession,
   type PartitionState,
   partitionCheckpoints,
   release,
   repeated,
   type Session,
   snapshotNow,
-  sortStrings,
   type TopicProgress,
 } from './session-state.ts';
 
@@ -195,7 +196,7 @@ export class SessionJoin {
           `event time ${ev.ts} is more than grace behind its topic (${isoTime(maxBefore)})`,
         );
       } else {
-        const ns = this.newSession(ps, ev.recommend_session_id, ts);
+        const ns = newSession(ps, ev.recommend_session_id, ts, this.windowMs, this.topicsIn.length);
         ps.sessions.set(ns.id, ns);
         this.track(ns, tp, rec.offset);
         this.add(ns, rec, ts);
@@ -290,25 +291,6 @@ export class SessionJoin {
       this.parts.set(partition, ps);
     }
     return ps;
-  }
-
-  private newSession(ps: PartitionState, id: string, ts: number): Session {
-    return {
-      id,
-      ps,
-      status: 'open',
-      anchor: ts,
-      deadline: ts + this.windowMs,
-      ids: new Set(),
-      a: null,
-      bs: [],
-      cs: [],
-      revision: 0,
-      firstOff: this.topicsIn.map(() => -1),
-      emittedSig: '',
-      emittedIds: null,
-      gone: false,
-    };
   }
 
   private track(s: Session, tp: TopicProgress, offset: number): void {
@@ -412,14 +394,14 @@ export class SessionJoin {
       const limit = s.anchor + this.windowMs + this.graceMs;
       this.dropBeyond(s, limit);
       const windowEnd = s.anchor + this.windowMs;
-      const inWindow = this.content(s, windowEnd);
+      const inWindow = contentBefore(s, windowEnd);
       if (inWindow.sig !== s.emittedSig) this.emit(s, inWindow, 'window');
       // With no event at or after the window end, the whole content is what was just compared
       // (and is now emitted): nothing more to emit.
       if (anyFrom(s, windowEnd)) this.maybeEmitComplete(s);
       this.schedule(s);
     } else if (s.status === 'closed') {
-      const all = this.content(s, Number.POSITIVE_INFINITY);
+      const all = contentBefore(s, Number.POSITIVE_INFINITY);
       if (all.sig !== s.emittedSig) this.emit(s, all, 'grace');
       s.status = 'tombstone';
       release(s);
@@ -457,31 +439,10 @@ export class SessionJoin {
     const limit = s.status === 'open' ? s.anchor + this.windowMs : Number.POSITIVE_INFINITY;
     // Cheap presence check first: most pushes add to a session that is not complete yet.
     if (!(s.a !== null && s.a.ts < limit && anyBefore(s.bs, limit) && anyBefore(s.cs, limit))) return;
-    const c = this.content(s, limit);
+    const c = contentBefore(s, limit);
     if (c.a && c.b && c.c && c.sig !== s.emittedSig) {
       this.emit(s, c, s.status === 'open' ? 'complete' : 'grace');
     }
-  }
-
-  private content(
-    s: Session,
-    limit: number,
-  ): { items: Content; sig: string; a: boolean; b: boolean; c: boolean } {
-    const a = s.a && s.a.ts < limit ? s.a : null;
-    const bs = s.bs.filter((h) => h.ts < limit);
-    const cs = s.cs.filter((h) => h.ts < limit);
-    const ids: string[] = [];
-    if (a) ids.push(a.rec.event.event_id);
-    for (const h of bs) ids.push(h.rec.event.event_id);
-    for (const h of cs) ids.push(h.rec.event.event_id);
-    sortStrings(ids);
-    return {
-      items: { a, bs, cs },
-      sig: ids.join('\u0000'),
-      a: a !== null,
-      b: bs.length > 0,
-      c: cs.length > 0,
-    };
   }
 
   private emit(s: Session, c: { items: Content; sig: string }, closedBy: TrainingExample['closed_by']): void {

@@ -92,6 +92,57 @@ interface Snapshot {
   readonly hi: number;
 }
 
+/** A new open session whose window starts at event time `ts`. */
+export function newSession(
+  ps: PartitionState,
+  id: string,
+  ts: number,
+  windowMs: number,
+  topics: number,
+): Session {
+  return {
+    id,
+    ps,
+    status: 'open',
+    anchor: ts,
+    deadline: ts + windowMs,
+    ids: new Set(),
+    a: null,
+    bs: [],
+    cs: [],
+    revision: 0,
+    firstOff: Array.from({ length: topics }, () => -1),
+    emittedSig: '',
+    emittedIds: null,
+    gone: false,
+  };
+}
+
+/**
+ * What a session holds before event time `limit`, its signature (the sorted event ids: equal
+ * signatures mean an emission would repeat the last one) and which of A, B, C it has.
+ */
+export function contentBefore(
+  s: Session,
+  limit: number,
+): { items: Content; sig: string; a: boolean; b: boolean; c: boolean } {
+  const a = s.a && s.a.ts < limit ? s.a : null;
+  const bs = s.bs.filter((h) => h.ts < limit);
+  const cs = s.cs.filter((h) => h.ts < limit);
+  const ids: string[] = [];
+  if (a) ids.push(a.rec.event.event_id);
+  for (const h of bs) ids.push(h.rec.event.event_id);
+  for (const h of cs) ids.push(h.rec.event.event_id);
+  sortStrings(ids);
+  return {
+    items: { a, bs, cs },
+    sig: ids.join('\u0000'),
+    a: a !== null,
+    b: bs.length > 0,
+    c: cs.length > 0,
+  };
+}
+
 /** A partition with nothing read yet from any of `inputTopics`. */
 export function newPartitionState(partition: number, inputTopics: readonly string[]): PartitionState {
   const topics = new Map<string, TopicProgress>();
@@ -216,7 +267,7 @@ export function anyFrom(s: Session, limit: number): boolean {
 }
 
 /** In place, ascending by UTF-16 code units: what `Array.prototype.sort()` does, faster for a few ids. */
-export function sortStrings(xs: string[]): void {
+function sortStrings(xs: string[]): void {
   for (let i = 1; i < xs.length; i++) {
     const x = xs[i]!;
     let j = i - 1;
