@@ -11,6 +11,7 @@ import { runCli } from '../../simulator/personas/cli.ts';
 import type { LogRecord } from '../../streams/log/event-log.ts';
 import { createArchiveSink } from '../../streams/sinks/archive-sink.ts';
 import { createExamplesSink } from '../../streams/sinks/examples-sink.ts';
+import { SinkError } from '../../streams/sinks/sink.ts';
 import { createMongoStores } from '../../streams/stores/mongo-stores.ts';
 import { mongoContract } from '../helpers/mongo-contract.ts';
 import { storeUrl } from './stores.ts';
@@ -110,6 +111,19 @@ describe.skipIf(!url)('MongoDB (MONGODB_URL)', () => {
     expect(out?.rejected?.[0]?.reason).toMatch(/over MongoDB's 16777216-byte \(16 MB\) limit/);
     expect(out?.counts).toMatchObject({ archived: 2 });
     expect(await stores.archive.countEvents()).toBe(2);
+  });
+
+  it('a server that is not there: the archive sink throws a retriable SinkError, so the runtime waits', async () => {
+    const away = new MongoClient('mongodb://127.0.0.1:1/', { serverSelectionTimeoutMS: 300 });
+    try {
+      const stores = createMongoStores(away, { db: freshDb() });
+      const sink = createArchiveSink({ store: stores.archive, topics: DEFAULT_TOPICS });
+      const err = await sink.apply([record(DEFAULT_TOPICS.recommend, eventA(1), 'rs-1')]).catch((e) => e);
+      expect(err).toBeInstanceOf(SinkError);
+      expect(err).toMatchObject({ retriable: true, code: 'mongo_unavailable' });
+    } finally {
+      await away.close();
+    }
   });
 
   it('training_examples sink: replays and older revisions never overwrite the newest', async () => {
