@@ -1,0 +1,236 @@
+import { describe, expect, it } from 'vitest';
+import { MetricsRegistry } from '../../../../common/metrics.ts';
+import { EmbeddedLog } from '../../../../streams/log/embedded-log.ts';
+import type { LogRecord } from '../../../../streams/log/event-log.ts';
+import { DEFAULT_RETRY } from '../../../../streams/runtime/retry.ts';
+import { type RunningSink, runSink } from '../../../../streams/runtime/sink-runtime.ts';
+import { type Sink, SinkError } from '../../../../streams/sinks/sink.ts';
+
+const TOPIC = 'h';
+const DLQ = 'dead';
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const FAST_RETRY = { ...DEFAULT_RETRY, baseMs: 20, maxMs: 200 };
+
+async function newLog() {
+  const log = new EmbeddedLog({ idleIntervalMs: 5 });
+  await log.ensureTopics([
+    { topic: TOPIC, partitions: 3 },
+    { topic: DLQ, partitions: 1 },
+  ]);
+  return log;
+}
+
+const append = (log: EmbeddedLog, from: number, n: number) => {
+  for (let i = from; i < from + n; i++)
+    log.appendSync(TOPIC, [{ key: `k${i % 7}`, value: Buffer.from(JSON.stringify({ id: `r${i}` })) }]);
+};
+
+/**
+ * An idempotent store (upsert by record id) that can be taken away, and that counts how often each
+ * id was written, so a test can tell "applied twice" from "stored twice".
+ */
+function flakyStore() {
+  const docs = new Map<string, 1>();
+  const writes = new Map<string, number>();
+  let down = false;
+  const store = {
+    docs,
+    writes,
+    setDown: (d: boolean) => {
+      down = d;
+    },
+    async upsert(records: readonly LogRecord[]) {
+      if (down) throw new SinkError('store_unreachable', 'connection refused', { retriable: true });
+      for (const r of records) {
+        const id = (JSON.parse(r.value.toString()) as { id: string }).id;
+        docs.set(id, 1);
+        writes.set(id, (writes.get(id) ?? 0) + 1);
+      }
+    },
+  };
+  return store;
+}
+
+const sinkOver = (
+  name: string,
+  store: { upsert(r: readonly LogRecord[]): Promise<void> },
+  extra: Partial<Sink> = {},
+): Sink => ({
+  name,
+  group: `g-${name}`,
+  topics: [TOPIC],
+  apply: async (records) => {
+    await store.upsert(records);
+    return { counts: { upserts: records.length } };
+  },
+  ...extra,
+});
+
+async function until(cond: () => boolean, ms = 20_000) {
+  const end = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > end) throw new Error('condition not met in time');
+    await sleep(10);
+  }
+}
+
+const ids = (n: number) => new Set(Array.from({ length: n }, (_, i) => `r${i}`));
+
+describe('sink runtime', () => {
+  it('one store unreachable for 10 s: the other sink stays current, the stalled one catches up, nothing lost or doubled', async () => {
+    const log = await newLog();
+    const metrics = new MetricsRegistry();
+    const up = flakyStore();
+    const down = flakyStore();
+    const deps = { log, deadLetterTopic: DLQ, metrics, retry: FAST_RETRY };
+    const a = runSink(sinkOver('current', up), deps);
+    const b = runSink(sinkOver('stalled', down), deps);
+    down.setDown(true);
+    const t0 = Date.now();
+    let n = 0;
+    let maxLagOfA = 0;
+    // Events keep flowing for the whole outage; the healthy sink keeps up with them throughout.
+    while (Date.now() - t0 < 10_000) {
+      append(log, n, 20);
+      n += 20;
+      await sleep(100);
+      maxLagOfA = Math.max(maxLagOfA, log.lag('g-current', [TOPIC]));
+    }
+    await until(() => up.docs.size === n);
+    expect(log.lag('g-current', [TOPIC])).toBe(0);
+    expect(maxLagOfA).toBeLessThan(200);
+    // The stalled sink held nothing and says so: its lag is the whole stretch, its status retrying.
+    expect(down.docs.size).toBe(0);
+    await b.refreshLag();
+    expect(b.lag()).toBeGreaterThan(0);
+    expect(b.stats.status).toBe('retrying');
+    expect(await metrics.render()).toMatch(/sentencify_sink_up\{sink="stalled"\} 0/);
+    down.setDown(false);
+    await until(() => down.docs.size === n && log.lag('g-stalled', [TOPIC]) === 0);
+    expect(new Set(down.docs.keys())).toEqual(ids(n));
+    expect(new Set(up.docs.keys())).toEqual(ids(n));
+    // Failed applies wrote nothing, so no record was written twice by either sink.
+    expect(Math.max(...down.writes.values())).toBe(1);
+    expect(Math.max(...up.writes.values())).toBe(1);
+    expect(b.stats.status).toBe('running');
+    expect(metrics.value('sentencify_sink_records_total', { sink: 'stalled' })).toBe(n);
+    await Promise.all([a.stop(), b.stop()]);
+  }, 60_000);
+
+  it('killed mid-apply, a restart replays from the last commit and leaves the store as an uninterrupted run', async () => {
+    const log = await newLog();
+    append(log, 0, 300);
+    const store = flakyStore();
+    let applies = 0;
+    let release: () => void = () => {};
+    const blocked = new Promise<void>((r) => {
+      release = r;
+    });
+    // The third apply writes half its records, then hangs: the process dies there.
+    const killable: Sink = sinkOver('s', store, {
+      apply: async (records) => {
+        applies++;
+        if (applies === 3) {
+          await store.upsert(records.slice(0, Math.floor(records.length / 2)));
+          await blocked;
+        }
+        await store.upsert(records);
+        return undefined;
+      },
+    });
+    const deps = { log, deadLetterTopic: DLQ, retry: FAST_RETRY, maxBatchSize: 40 };
+    const first = runSink(killable, deps);
+    await until(() => applies === 3);
+    first.kill();
+    release();
+    const committed = log.committed('g-s').reduce((s, c) => s + c.offset, 0);
+    expect(committed).toBeLessThan(300);
+    const second: RunningSink = runSink(sinkOver('s', store), deps);
+    await until(() => log.lag('g-s', [TOPIC]) === 0);
+    await second.stop();
+    expect(new Set(store.docs.keys())).toEqual(ids(300));
+    // Replayed records were written again (at least once) and stored once (idempotent write model).
+    expect([...store.writes.values()].some((w) => w > 1)).toBe(true);
+    expect(store.docs.size).toBe(300);
+  });
+
+  it('micro-batches across deliveries: 150 records are one apply of 100 and one of 50, the rest on time', async () => {
+    const log = await newLog();
+    const sizes: number[] = [];
+    const sink: Sink = {
+      name: 'archive',
+      group: 'g-archive',
+      topics: [TOPIC],
+      batch: { size: 100, maxWaitMs: 300 },
+      apply: async (records) => {
+        sizes.push(records.length);
+        return undefined;
+      },
+    };
+    const running = runSink(sink, { log, deadLetterTopic: DLQ, maxBatchSize: 30 });
+    append(log, 0, 150);
+    await until(() => sizes.length === 2);
+    expect(sizes).toEqual([100, 50]);
+    const t = Date.now();
+    append(log, 150, 7);
+    await until(() => sizes.length === 3);
+    // A partial batch waits for more, then goes when its first record is maxWaitMs old.
+    expect(Date.now() - t).toBeGreaterThanOrEqual(250);
+    expect(sizes[2]).toBe(7);
+    await until(() => log.lag('g-archive', [TOPIC]) === 0);
+    await running.stop();
+  });
+
+  it('dead-letters what the store refused, with the reason, and commits past it', async () => {
+    const log = await newLog();
+    append(log, 0, 10);
+    const sink: Sink = {
+      name: 'picky',
+      group: 'g-picky',
+      topics: [TOPIC],
+      apply: async (records) => ({
+        rejected: records
+          .filter((r) => r.value.toString().includes('"r3"'))
+          .map((record) => ({ record, reason: 'document over 16 MB' })),
+      }),
+    };
+    const running = runSink(sink, { log, deadLetterTopic: DLQ });
+    await until(() => log.lag('g-picky', [TOPIC]) === 0);
+    await running.stop();
+    const dead = log.read(DLQ).map((r) => JSON.parse(r.value.toString()));
+    expect(dead).toHaveLength(1);
+    expect(dead[0]).toMatchObject({
+      code: 'sink_rejected',
+      sink: 'picky',
+      reason: 'picky: document over 16 MB',
+    });
+    expect(dead[0].raw).toContain('"r3"');
+    expect(dead[0].dead_lettered_from).toMatch(/^h\/\d+@\d+$/);
+    expect(running.stats.rejected).toBe(1);
+  });
+
+  it('a non-retriable failure stops only that sink and reports it; nothing is committed past it', async () => {
+    const log = await newLog();
+    append(log, 0, 20);
+    const errors: unknown[] = [];
+    const fatal: Sink = {
+      name: 'broken',
+      group: 'g-broken',
+      topics: [TOPIC],
+      apply: async () => {
+        throw new SinkError('collection_dimension', 'collection has dimension 64, the embedder 384', {
+          retriable: false,
+        });
+      },
+    };
+    const okStore = flakyStore();
+    const deps = { log, deadLetterTopic: DLQ, retry: FAST_RETRY, onError: (e: unknown) => errors.push(e) };
+    const broken = runSink(fatal, deps);
+    const ok = runSink(sinkOver('ok', okStore), deps);
+    await until(() => errors.length === 1 && okStore.docs.size === 20);
+    expect(broken.stats.status).toBe('failed');
+    expect(String((errors[0] as Error).message)).toMatch(/sink broken failed: collection has dimension 64/);
+    expect(log.lag('g-broken', [TOPIC])).toBe(20);
+    await Promise.all([broken.stop(), ok.stop()]);
+  });
+});
