@@ -82,6 +82,8 @@ export interface GoldenDocument {
   readonly accepted: boolean;
   readonly edited: boolean;
   readonly rejected: boolean;
+  /** `accepted` as 1 / 0: Kibana averages numbers only, so its average is the acceptance rate. */
+  readonly acceptance: number;
   readonly consistency: string;
   readonly consistency_reasons: readonly string[];
   readonly provider: string | null;
@@ -265,6 +267,7 @@ export function goldenDocument(h: TrainingExample, o: GoldenDocOptions = {}): Go
     accepted: h.outcome === 'accepted' || h.outcome === 'edited',
     edited: h.outcome === 'edited',
     rejected: h.outcome === 'rejected',
+    acceptance: h.outcome === 'accepted' || h.outcome === 'edited' ? 1 : 0,
     consistency: h.consistency,
     consistency_reasons: h.consistency_reasons,
     provider: lastP?.provider ?? null,

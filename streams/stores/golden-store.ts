@@ -142,6 +142,7 @@ export const GOLDEN_MAPPINGS = {
     accepted: bool,
     edited: bool,
     rejected: bool,
+    acceptance: int,
     consistency: kw,
     consistency_reasons: kw,
     provider: kw,
