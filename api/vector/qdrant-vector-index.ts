@@ -46,7 +46,9 @@ export interface QdrantVectorIndex extends VectorIndex {
   /**
    * Creates the collection (cosine, `dim`) and its payload indexes, or checks an existing one's
    * dimension and distance (`QdrantIndexError` `qdrant_dimension_mismatch`, not retriable). Safe
-   * to call from several processes at once and again at every start.
+   * to call from several processes at once and again at every start. Writers call it again
+   * themselves when the collection was dropped (a re-index): `upsert` recreates it, `delete` of a
+   * missing collection is a no-op, `search` rejects (`qdrant_collection_missing`).
    */
   ensure(): Promise<void>;
   /**
@@ -255,33 +257,34 @@ export function createQdrantVectorIndex(o: QdrantVectorIndexOptions): QdrantVect
       );
   }
 
+  async function ensure(): Promise<void> {
+    const { exists } = await call('exists', () => admin.collectionExists(collection));
+    if (exists) await checkExisting();
+    else {
+      try {
+        await admin.createCollection(collection, {
+          vectors: { size: dim, distance: 'Cosine' },
+          hnsw_config: { m: o.hnsw?.m ?? 16, ef_construct: o.hnsw?.efConstruct ?? 100 },
+        });
+      } catch (e) {
+        // Another process created it in between: then it must have our dimension too.
+        if ((e as { status?: unknown }).status !== 409) throw toQdrantError(e, `qdrant ${collection} create`);
+        await checkExisting();
+      }
+    }
+    // Creating an index that exists is a no-op for Qdrant, so this is safe at every start.
+    for (const field_name of keywordIndexes)
+      await call(`index ${field_name}`, () =>
+        admin.createPayloadIndex(collection, { field_name, field_schema: 'keyword', wait: true }),
+      );
+  }
+
   return {
     backend: 'qdrant',
     dim,
     collection,
 
-    async ensure() {
-      const { exists } = await call('exists', () => admin.collectionExists(collection));
-      if (exists) await checkExisting();
-      else {
-        try {
-          await admin.createCollection(collection, {
-            vectors: { size: dim, distance: 'Cosine' },
-            hnsw_config: { m: o.hnsw?.m ?? 16, ef_construct: o.hnsw?.efConstruct ?? 100 },
-          });
-        } catch (e) {
-          // Another process created it in between: then it must have our dimension too.
-          if ((e as { status?: unknown }).status !== 409)
-            throw toQdrantError(e, `qdrant ${collection} create`);
-          await checkExisting();
-        }
-      }
-      // Creating an index that exists is a no-op for Qdrant, so this is safe at every start.
-      for (const field_name of keywordIndexes)
-        await call(`index ${field_name}`, () =>
-          admin.createPayloadIndex(collection, { field_name, field_schema: 'keyword', wait: true }),
-        );
-    },
+    ensure,
 
     async upsert(points) {
       // Validate everything first so a bad point cannot leave part of the call applied; the last
@@ -299,14 +302,31 @@ export function createQdrantVectorIndex(o: QdrantVectorIndexOptions): QdrantVect
       const all = [...byId.values()];
       const chunks: (typeof all)[] = [];
       for (let i = 0; i < all.length; i += batch) chunks.push(all.slice(i, i + batch));
-      let next = 0;
-      const worker = async () => {
-        while (next < chunks.length) {
-          const chunk = chunks[next++]!;
-          await call('upsert', () => client.upsert(collection, { wait: true, points: chunk }));
-        }
+      const writeAll = async () => {
+        let next = 0;
+        let failed = false;
+        const worker = async () => {
+          while (next < chunks.length && !failed) {
+            const chunk = chunks[next++]!;
+            try {
+              await call('upsert', () => client.upsert(collection, { wait: true, points: chunk }));
+            } catch (e) {
+              failed = true;
+              throw e;
+            }
+          }
+        };
+        await Promise.all(Array.from({ length: Math.min(concurrency, chunks.length) }, worker));
       };
-      await Promise.all(Array.from({ length: Math.min(concurrency, chunks.length) }, worker));
+      try {
+        await writeAll();
+      } catch (e) {
+        // Dropped for a re-index (docs/qdrant.md): the writer recreates it and writes again; the
+        // batches that did land are rewritten, which an upsert allows.
+        if (!(e instanceof QdrantIndexError && e.code === 'qdrant_collection_missing')) throw e;
+        await ensure();
+        await writeAll();
+      }
     },
 
     async delete(ids) {
@@ -314,7 +334,13 @@ export function createQdrantVectorIndex(o: QdrantVectorIndexOptions): QdrantVect
       const pointIds = [...new Set(ids)].map((id) => pointIdOf(id));
       for (let i = 0; i < pointIds.length; i += batch * 4) {
         const chunk = pointIds.slice(i, i + batch * 4);
-        await call('delete', () => client.delete(collection, { wait: true, points: chunk }));
+        try {
+          await call('delete', () => client.delete(collection, { wait: true, points: chunk }));
+        } catch (e) {
+          // No collection, no point to delete.
+          if (e instanceof QdrantIndexError && e.code === 'qdrant_collection_missing') return;
+          throw e;
+        }
       }
     },
 

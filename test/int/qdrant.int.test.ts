@@ -82,6 +82,25 @@ describe.skipIf(!url)('Qdrant adapter', () => {
     }
   });
 
+  it('recreates a collection dropped under a live writer (re-index), and deleting from none is a no-op', async () => {
+    const collection = collectionName();
+    const index = createQdrantVectorIndex({ url: url!, collection, dim: 4 });
+    await index.ensure();
+    await index.upsert([{ id: 'rs-1', vector: [1, 0, 0, 0], payload: payloadOf(1) }]);
+    await client.deleteCollection(collection);
+    try {
+      await index.delete(['rs-1']);
+      await expect(index.search([1, 0, 0, 0], 1)).rejects.toMatchObject({
+        code: 'qdrant_collection_missing',
+      });
+      await index.upsert([{ id: 'rs-2', vector: [0, 1, 0, 0], payload: payloadOf(2) }]);
+      expect(await index.size()).toBe(1);
+      expect(Object.keys((await client.getCollection(collection)).payload_schema)).toContain('language');
+    } finally {
+      await client.deleteCollection(collection);
+    }
+  });
+
   it('maps a missing collection to a typed, non-retriable error', async () => {
     const index = createQdrantVectorIndex({ url: url!, collection: `${run}_missing`, dim: 4 });
     await expect(index.search([1, 0, 0, 0], 3)).rejects.toMatchObject({
