@@ -49,6 +49,8 @@ export interface PeerRunOptions {
   readonly total: number;
   readonly threads?: number;
   readonly heap?: string;
+  /** Streams or client settings passed through, e.g. { 'max.task.idle.ms': '-1' }. */
+  readonly config?: Readonly<Record<string, string>>;
   readonly timeoutMs?: number;
 }
 
@@ -61,6 +63,8 @@ export interface PeerRun {
   readonly startup_ms: number;
   /** First record → the last one processed (the rest, to `ms`, is flushing and committing). */
   readonly processed_ms: number | null;
+  /** Of that, time inside the join processor (JSON, store, join); the rest is Streams and I/O. */
+  readonly in_processor_ms: number | null;
 }
 
 /** Sum of the offsets `group` has committed on `topics` (fresh topics: = records consumed). */
@@ -96,6 +100,12 @@ export async function runPeer(kafka: Kafka, o: PeerRunOptions): Promise<PeerRun>
       ...['--brokers', o.brokers, '--app-id', o.appId, '--topics', o.inputTopics.join(',')],
       ...['--output', o.outputTopic, '--window-ms', String(o.windowMs), '--grace-ms', String(o.graceMs)],
       ...['--state-dir', stateDir, '--threads', String(o.threads ?? 1), '--expect', String(o.total)],
+      ...[
+        '--config',
+        Object.entries(o.config ?? {})
+          .map(([k, v]) => `${k}=${v}`)
+          .join(','),
+      ],
     ],
     { detached: true, stdio: ['ignore', 'pipe', 'pipe'] },
   );
@@ -103,13 +113,15 @@ export async function runPeer(kafka: Kafka, o: PeerRunOptions): Promise<PeerRun>
   let first = 0;
   let emitted = 0;
   let processedAt = 0;
+  let inProcessor: number | null = null;
   let stderr = '';
   p.stderr!.on('data', (d: Buffer) => {
     stderr = (stderr + d.toString()).slice(-4000);
   });
   createInterface({ input: p.stdout! }).on('line', (line) => {
     try {
-      const m = JSON.parse(line) as { first?: number; emitted?: number; at?: number };
+      const m = JSON.parse(line) as { first?: number; emitted?: number; at?: number; process_ms?: number };
+      if (typeof m.process_ms === 'number') inProcessor = m.process_ms;
       if (typeof m.first === 'number') first = m.first;
       if (typeof m.emitted === 'number') emitted = m.emitted;
       if (typeof m.at === 'number') processedAt = m.at;
@@ -144,6 +156,7 @@ export async function runPeer(kafka: Kafka, o: PeerRunOptions): Promise<PeerRun>
       emitted,
       startup_ms: first - started,
       processed_ms: processedAt > 0 ? processedAt - first : null,
+      in_processor_ms: inProcessor,
     };
   } finally {
     killGroup(p, 'SIGTERM');
