@@ -113,9 +113,6 @@ export function toJoinBatch(
   }
 }
 
-function originalKey(d: DeadLetter): string | null {
-  return d.recommend_session_id;
-}
 
 /** A batch's values decoded by the serde, one per record; oversized ones are left to the codec. */
 export async function decodeDelivery(

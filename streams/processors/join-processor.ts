@@ -1,6 +1,6 @@
 import { concatMap, map } from 'rxjs';
 import type { MetricsRegistry } from '../../common/metrics.ts';
-import type { DeadLetter } from '../../schemas/index.ts';
+import { type DeadLetter, deadLetterCodeSchema } from '../../schemas/index.ts';
 import { type EventSerde, jsonSerde } from '../codec/serde.ts';
 import { checkpointMetadata, encodeDeadLetter, encodeExample } from '../codec/session-codec.ts';
 import type { CommittedOffset, EventLog } from '../log/event-log.ts';
@@ -65,6 +65,11 @@ export function startJoinProcessor(deps: JoinProcessorDeps, cfg: TopologyConfig)
       deps.onRetry?.(what, err, attempt);
     },
   });
+  // Every series exists from the start (at 0), so dashboards and alerts see them before the first event.
+  m?.inc('sentencify_join_records_total', 'A/B/C records read by the session join', {}, 0);
+  m?.inc('sentencify_join_examples_total', 'Training examples (H, all revisions) produced', {}, 0);
+  for (const code of deadLetterCodeSchema.options)
+    m?.inc('sentencify_dead_letters_total', 'Records sent to the dead-letter topic, by code', { code }, 0);
   const idle = new IdleTime();
   const serde = deps.serde === jsonSerde ? undefined : deps.serde;
   // With a serde, decoding is async: one step per delivery, in order, so the join still sees one

@@ -35,7 +35,8 @@ export class Killed extends Error {
 /** Whether another try may help: typed errors say so with `retriable`; untyped ones are retried. */
 export function isRetriable(err: unknown): boolean {
   if (err instanceof Killed) return false;
-  if (err && typeof err === 'object' && 'retriable' in err) return (err as { retriable: unknown }).retriable !== false;
+  if (err && typeof err === 'object' && 'retriable' in err)
+    return (err as { retriable: unknown }).retriable !== false;
   return true;
 }
 

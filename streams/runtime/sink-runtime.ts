@@ -110,6 +110,7 @@ export function runSink(sink: Sink, deps: SinkRuntimeDeps): RunningSink {
     maxBatchSize: deps.maxBatchSize,
     fromBeginning: sink.fromBeginning ?? true,
   });
+  m?.inc('sentencify_sink_records_total', 'Records applied by each sink', labels, 0);
   const size = sink.batch?.size ?? Number.POSITIVE_INFINITY;
   const maxWaitMs = sink.batch?.maxWaitMs ?? 0;
   let buffer: LogRecord[] = [];

@@ -212,6 +212,29 @@ describe.skipIf(!svc.ok)('stream processor on Kafka and Redis', () => {
     expect(p.proc.exitCode).toBeNull();
   });
 
+  it('serves /metrics (prom-client) with the join, dead-letter and per-sink series, and /ready with each sink', async () => {
+    const n = namespace(svc);
+    const port = 19_400 + Math.floor(Math.random() * 500);
+    const p = start({ ...n.env, HEALTH_PORT: String(port) });
+    const events = traffic(50, 5);
+    await produce(kafka, n.topics, events);
+    const ref = await reference(events);
+    await eventually(() => expectSameOutcome(kafka, svc, n.topics, n.redisPrefix, ref));
+    const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+    expect(text).toMatch(/^sentencify_join_records_total [1-9]\d*$/m);
+    expect(text).toMatch(/^sentencify_join_examples_total [1-9]\d*$/m);
+    expect(text).toMatch(/^sentencify_dead_letters_total\{code="too_late"\} 0$/m);
+    expect(text).toMatch(/^sentencify_sink_lag_records\{sink="profiles"\} 0$/m);
+    expect(text).toMatch(/^sentencify_sink_records_total\{sink="profiles"\} [1-9]\d*$/m);
+    expect(text).toMatch(/^sentencify_sink_apply_duration_ms_count\{sink="profiles"\} [1-9]\d*$/m);
+    expect(text).toMatch(
+      /^sentencify_commit_offset\{group="[^"]+-join",partition="\d",topic="[^"]+\.a"\} \d+$/m,
+    );
+    const ready = (await (await fetch(`http://127.0.0.1:${port}/ready`)).json()) as Record<string, unknown>;
+    expect(ready).toMatchObject({ ready: true, sinks: { profiles: { status: 'running', lag: 0 } } });
+    await p.kill('SIGTERM');
+  });
+
   it('joins and profiles the events of an outside producer that copies schemas/examples', async () => {
     const n = namespace(svc);
     start(n.env);
