@@ -103,6 +103,15 @@ export interface CorporateStore {
   count(): Promise<number>;
 }
 
+/** The three ports together, as a composition root hands them to the wiring. */
+export interface MongoPorts {
+  readonly archive: ArchiveStore;
+  readonly examples: ExampleStore;
+  readonly corporate: CorporateStore;
+  /** Creates what the queries need (indexes); idempotent, once at start-up. */
+  ensureIndexes(): Promise<void>;
+}
+
 // ------------------------------------------------------------------ documents (pure) ----
 
 /** MongoDB's limit on one document's BSON size (`maxBsonObjectSize`). */
@@ -382,5 +391,20 @@ export function createMemoryCorporateStore(): CorporateStore {
         yield ids.slice(i, i + pageSize).map((id) => structuredClone(rows.get(id)!));
     },
     count: async () => rows.size,
+  };
+}
+
+/**
+ * All three twins: the embedded mode without MONGODB_URL.
+ *
+ * @example
+ * const mongo = env.MONGODB_URL ? createMongoStores(client, opts) : createMemoryMongoPorts();
+ */
+export function createMemoryMongoPorts(): MongoPorts {
+  return {
+    archive: createMemoryArchiveStore(),
+    examples: createMemoryExampleStore(),
+    corporate: createMemoryCorporateStore(),
+    ensureIndexes: async () => {},
   };
 }

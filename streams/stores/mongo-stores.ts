@@ -22,6 +22,7 @@ import {
   documentProblem,
   type ExampleStore,
   type InsertOutcome,
+  type MongoPorts,
   newestPerSession,
   type UpsertOutcome,
 } from './archive-store.ts';
@@ -49,12 +50,8 @@ export interface MongoStoresOptions {
   readonly collections?: Partial<typeof MONGO_COLLECTIONS>;
 }
 
-export interface MongoStores {
-  readonly archive: ArchiveStore;
-  readonly examples: ExampleStore;
-  readonly corporate: CorporateStore;
-  /** Creates the indexes the questions need (idempotent; call once at start-up). */
-  ensureIndexes(): Promise<void>;
+/** The ports on MongoDB, and the database they write to (for queries and tests). */
+export interface MongoStores extends MongoPorts {
   readonly db: Db;
 }
 

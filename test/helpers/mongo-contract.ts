@@ -61,7 +61,7 @@ export function corporateRow(i: number): CorporateRow {
   } as CorporateRow;
 }
 
-export interface MongoPorts {
+export interface MongoContractPorts {
   readonly archive: ArchiveStore;
   readonly examples: ExampleStore;
   readonly corporate: CorporateStore;
@@ -73,7 +73,7 @@ export interface MongoPorts {
  * replay, a stale revision, a refused document and a re-run load must do. It asserts only what a
  * real MongoDB does, not what one compatible server happens to do.
  */
-export function mongoContract(name: string, make: () => Promise<MongoPorts>) {
+export function mongoContract(name: string, make: () => Promise<MongoContractPorts>) {
   describe(`${name} MongoDB ports`, () => {
     let cleanup: (() => Promise<void>) | undefined;
     afterEach(async () => {

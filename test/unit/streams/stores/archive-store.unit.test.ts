@@ -1,20 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import {
   corporateRowId,
-  createMemoryArchiveStore,
-  createMemoryCorporateStore,
-  createMemoryExampleStore,
+  createMemoryMongoPorts,
   documentProblem,
   MAX_BSON_BYTES,
 } from '../../../../streams/stores/archive-store.ts';
 import { parseWriteConcern } from '../../../../streams/stores/mongo-stores.ts';
 import { corporateRow, mongoContract } from '../../../helpers/mongo-contract.ts';
 
-mongoContract('in-memory', async () => ({
-  archive: createMemoryArchiveStore(),
-  examples: createMemoryExampleStore(),
-  corporate: createMemoryCorporateStore(),
-}));
+mongoContract('in-memory', async () => createMemoryMongoPorts());
 
 describe('documentProblem', () => {
   it('accepts ordinary documents, dates and arrays of objects', () => {
