@@ -6,9 +6,6 @@ import {
   MongoBulkWriteError,
   type MongoClient,
   MongoError,
-  MongoNetworkError,
-  MongoServerSelectionError,
-  MongoWriteConcernError,
   type WriteConcernSettings,
 } from 'mongodb';
 import type { CorporateRow, TrainingExample } from '../../schemas/index.ts';
@@ -65,8 +62,9 @@ export function parseWriteConcern(raw: string | undefined): WriteConcernSettings
   return journal ? { w: wv, journal: true } : { w: wv };
 }
 
-// Codes a retry can cure: the primary stepped down or moved, the node is shutting down or
-// recovering, a time limit ran out, a write concern could not be met yet.
+// Per-document codes a retry can cure (the whole batch is retried): the primary stepped down or
+// moved, the node is shutting down or recovering, a time limit ran out, a write concern could not
+// be met yet.
 const RETRIABLE_CODES = new Set([
   6, // HostUnreachable
   7, // HostNotFound
@@ -98,21 +96,17 @@ const FATAL_CODES = new Set([
   73, // InvalidNamespace
 ]);
 
-function isRetriableError(err: unknown): boolean {
-  if (err instanceof MongoNetworkError || err instanceof MongoServerSelectionError) return true;
-  if (err instanceof MongoWriteConcernError) return true;
-  if (err instanceof MongoError) {
-    if (err.hasErrorLabel('RetryableWriteError') || err.hasErrorLabel('TransientTransactionError'))
-      return true;
-    if (typeof err.code === 'number' && RETRIABLE_CODES.has(err.code)) return true;
-  }
-  return false;
-}
-
-/** Maps a whole-operation failure to a SinkError: retriable unless it is a known dead end. */
+/**
+ * Maps a whole-operation failure to a SinkError. Retriable unless it is a known dead end: a network
+ * error, no server to select, a primary that stepped down, a time limit — anything else may pass
+ * once the server is back, so the runtime backs off and tries again rather than stopping the sink.
+ */
 function operationError(what: string, err: unknown): SinkError {
   const code = err instanceof MongoError && typeof err.code === 'number' ? err.code : undefined;
-  const fatal = code !== undefined && FATAL_CODES.has(code) && !isRetriableError(err);
+  const fatal =
+    code !== undefined &&
+    FATAL_CODES.has(code) &&
+    !(err instanceof MongoError && err.hasErrorLabel('RetryableWriteError'));
   return new SinkError(
     fatal ? 'mongo_fatal' : 'mongo_unavailable',
     `MongoDB ${what}: ${(err as Error)?.message ?? String(err)}`,
