@@ -359,25 +359,39 @@ describe('fast decode boundary', () => {
     for (const e of bases) expect(sessionEventFastParser!(e)).toStrictEqual(sessionEventSchema.parse(e));
   });
 
-  it('with a random value-level mutation, the fast parser alone never accepts what zod rejects', () => {
-    fc.assert(
-      fc.property(
-        fc.constantFrom(...bases),
-        fc.array(mutation, { minLength: 1, maxLength: 4 }),
-        (base, ms) => {
-          let e = base;
-          for (const m of ms) e = mutate(e, m);
-          const v = sessionEventFastParser!(e);
-          const z = sessionEventSchema.safeParse(e);
-          if (v !== BAIL) {
-            expect(z.success).toBe(true);
-            expect(JSON.stringify(v)).toBe(JSON.stringify(z.data));
-          }
-        },
-      ),
-      { numRuns: 3000, seed: 7 },
-    );
-  });
+  it.each([
+    ['generated code', true],
+    ['closures', false],
+  ])(
+    'with random value-level mutations, the fast parser alone (%s) gives the zod output or bails',
+    (_name, codegen) => {
+      const parser = compileFastParser(sessionEventSchema, { codegen });
+      let vouched = 0;
+      fc.assert(
+        fc.property(
+          fc.constantFrom(...bases),
+          fc.array(mutation, { minLength: 1, maxLength: 4 }),
+          (base, ms) => {
+            let e = base;
+            for (const m of ms) e = mutate(e, m);
+            const v = parser(e);
+            const z = sessionEventSchema.safeParse(e);
+            if (v !== BAIL) {
+              expect(z.success).toBe(true);
+              expect(v).toStrictEqual(z.data);
+              expect(JSON.stringify(v)).toBe(JSON.stringify(z.data)); // same key order too
+              vouched++;
+            } else if (z.success) {
+              // it bails on a valid event only where UTF-16 and code-point lengths disagree
+              expect(JSON.stringify(e)).toContain(emoji);
+            }
+          },
+        ),
+        { numRuns: 3000, seed: 7 },
+      );
+      expect(vouched).toBeGreaterThan(300);
+    },
+  );
 
   it('refuses constructs it cannot mirror instead of guessing', () => {
     const unsupported = [
@@ -389,7 +403,10 @@ describe('fast decode boundary', () => {
       z.object({ a: z.string() }).check(() => {}),
       z.number().multipleOf(2),
     ];
-    for (const s of unsupported) expect(() => compileFastParser(s)).toThrow(UnsupportedSchemaError);
+    for (const s of unsupported) {
+      expect(() => compileFastParser(s, { codegen: true })).toThrow(UnsupportedSchemaError);
+      expect(() => compileFastParser(s, { codegen: false })).toThrow(UnsupportedSchemaError);
+    }
   });
 
   it('follows zod on unions (first passing option), strict objects, defaults and code-point lengths', () => {
@@ -398,22 +415,24 @@ describe('fast decode boundary', () => {
       n: z.number().int().min(0).default(3),
       t: z.string().min(2).max(3),
     });
-    const f = compileFastParser(s);
-    const inputs: unknown[] = [
-      { u: { a: 'x' }, t: 'abc' },
-      { u: { a: 'x', b: 1 }, t: 'ab', extra: 1 },
-      { u: { a: 'x', b: 'no' }, t: 'ab' },
-      { u: { a: 'x' }, n: 1.5, t: 'ab' },
-      { u: { a: 'x' }, t: `${emoji}${emoji}` },
-      { u: { a: 'x' }, t: emoji },
-      { u: { a: 'x' }, t: `${emoji}${emoji}${emoji}` },
-    ];
-    for (const x of inputs) {
-      const v = f(x);
-      const r = s.safeParse(x);
-      if (v !== BAIL) expect(JSON.stringify(v)).toBe(JSON.stringify(r.data));
-      // it bails on a valid input only where UTF-16 and code-point lengths disagree
-      else if (r.success) expect(JSON.stringify(x)).toContain(emoji);
+    for (const codegen of [true, false]) {
+      const f = compileFastParser(s, { codegen });
+      const inputs: unknown[] = [
+        { u: { a: 'x' }, t: 'abc' },
+        { u: { a: 'x', b: 1 }, t: 'ab', extra: 1 },
+        { u: { a: 'x', b: 'no' }, t: 'ab' },
+        { u: { a: 'x' }, n: 1.5, t: 'ab' },
+        { u: { a: 'x' }, t: `${emoji}${emoji}` },
+        { u: { a: 'x' }, t: emoji },
+        { u: { a: 'x' }, t: `${emoji}${emoji}${emoji}` },
+      ];
+      for (const x of inputs) {
+        const v = f(x);
+        const r = s.safeParse(x);
+        if (v !== BAIL) expect(JSON.stringify(v)).toBe(JSON.stringify(r.data));
+        // it bails on a valid input only where UTF-16 and code-point lengths disagree
+        else if (r.success) expect(JSON.stringify(x)).toContain(emoji);
+      }
     }
   });
 });
