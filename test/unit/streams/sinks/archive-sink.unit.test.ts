@@ -3,7 +3,9 @@ import exampleA from '../../../../schemas/examples/a-recommend.json' with { type
 import exampleC from '../../../../schemas/examples/c-selection.json' with { type: 'json' };
 import deadLetter from '../../../../schemas/examples/dead-letter.json' with { type: 'json' };
 import { DEFAULT_TOPICS } from '../../../../schemas/index.ts';
+import { EmbeddedLog } from '../../../../streams/log/embedded-log.ts';
 import type { LogRecord } from '../../../../streams/log/event-log.ts';
+import { runSink } from '../../../../streams/runtime/sink-runtime.ts';
 import { createArchiveSink, DEFAULT_ARCHIVE_BATCH } from '../../../../streams/sinks/archive-sink.ts';
 import { SinkError } from '../../../../streams/sinks/sink.ts';
 import { type ArchiveStore, createMemoryArchiveStore } from '../../../../streams/stores/archive-store.ts';
@@ -131,5 +133,52 @@ describe('archive sink', () => {
     };
     const sink = createArchiveSink({ store: down, topics: T });
     await expect(sink.apply([rec(T.recommend, a(8))])).rejects.toMatchObject({ retriable: true });
+  });
+});
+
+describe('archive sink on the sink runtime', () => {
+  const until = async (cond: () => boolean | Promise<boolean>, ms = 10_000) => {
+    const t0 = Date.now();
+    while (!(await cond())) {
+      if (Date.now() - t0 > ms) throw new Error('timed out');
+      await new Promise((r) => setTimeout(r, 10));
+    }
+  };
+
+  it('the seeds’ test: 150 events are one insert of 100 and one of 50; a refused one ends in dead_letters', async () => {
+    const log = new EmbeddedLog({ idleIntervalMs: 5 });
+    await log.ensureTopics(
+      [T.recommend, T.paraphrase, T.selection, T.deadLetter].map((topic) => ({ topic, partitions: 3 })),
+    );
+    const memory = createMemoryArchiveStore();
+    const writes: number[] = [];
+    const store: ArchiveStore = {
+      ...memory,
+      insertEvents: async (docs) => {
+        writes.push(docs.length);
+        return memory.insertEvents(docs);
+      },
+    };
+    const running = runSink(createArchiveSink({ store, topics: T }), { log, deadLetterTopic: T.deadLetter });
+    const events = Array.from({ length: 150 }, (_, i) => a(100 + i, { recommend_session_id: `rs-${i % 9}` }));
+    await log.send(
+      T.recommend,
+      events.map((e) => ({ key: e.recommend_session_id, value: Buffer.from(JSON.stringify(e)) })),
+    );
+    await until(async () => (await memory.countEvents()) === 150);
+    expect(writes).toEqual([100, 50]);
+
+    // An event MongoDB would refuse: rejected, dead-lettered by the runtime, and that dead letter
+    // is archived in its own collection with the sink's reason.
+    const t0 = Date.now();
+    await log.send(T.recommend, [{ key: 'rs-x', value: Buffer.from(JSON.stringify(a(999, { $bad: 1 }))) }]);
+    await until(async () => (await memory.countDeadLetters()) === 1);
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(400); // a partial batch waits its 500 ms
+    const [letter] = await memory.deadLettersByCode('sink_rejected');
+    expect(letter).toMatchObject({ sink: 'archive', origin: { topic: T.recommend } });
+    expect(letter?.reason).toMatch(/archive: field "event\.\$bad" starts with "\$"/);
+    expect(await memory.countEvents()).toBe(150);
+    await running.stop();
+    await log.close();
   });
 });
