@@ -21,6 +21,8 @@ export const streamEnvSchema = z.object({
   IDLE_LAG_MS: int(D.idleLagMs),
   MAX_EVENT_BYTES: int(D.maxEventBytes, 1024),
   MAX_BATCH: int(D.maxBatchSize, 1),
+  COMMIT_INTERVAL_MS: int(D.commitIntervalMs),
+  MAX_SENDS_IN_FLIGHT: int(D.maxSendsInFlight, 1),
   RECLUSTER_K: int(D.recluster.k, 1),
   RECLUSTER_SEED: int(D.recluster.seed),
   RECLUSTER_EVERY: int(D.recluster.everyUpdates),
@@ -63,6 +65,8 @@ export function parseStreamConfig(env: Record<string, string | undefined>): Stre
       idleLagMs: e.IDLE_LAG_MS,
       maxEventBytes: e.MAX_EVENT_BYTES,
       maxBatchSize: e.MAX_BATCH,
+      commitIntervalMs: e.COMMIT_INTERVAL_MS,
+      maxSendsInFlight: e.MAX_SENDS_IN_FLIGHT,
       recluster: { k: e.RECLUSTER_K, seed: e.RECLUSTER_SEED, everyUpdates: e.RECLUSTER_EVERY },
     }),
   });

@@ -26,6 +26,13 @@ export interface TopologyConfig {
   readonly idleLagMs: number;
   readonly maxEventBytes: number;
   readonly maxBatchSize: number;
+  /**
+   * How often the join commits the checkpoints whose outputs are confirmed (as Kafka Streams'
+   * `commit.interval.ms`); it also commits when caught up, before a revocation and at stop.
+   */
+  readonly commitIntervalMs: number;
+  /** Batches whose sends may still be in flight while the next is joined (back-pressure). */
+  readonly maxSendsInFlight: number;
   readonly recluster: {
     readonly k: number;
     readonly seed: number;
@@ -48,6 +55,8 @@ export const DEFAULT_TOPOLOGY_CONFIG: TopologyConfig = Object.freeze({
   idleLagMs: 5_000,
   maxEventBytes: DEFAULT_MAX_EVENT_BYTES,
   maxBatchSize: 500,
+  commitIntervalMs: 1_000,
+  maxSendsInFlight: 4,
   recluster: Object.freeze({ k: 8, seed: 1, everyUpdates: 1000 }),
 });
 

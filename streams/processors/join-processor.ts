@@ -43,8 +43,9 @@ export interface RunningJoin {
 
 /**
  * The session-join processor: A/B/C topics → decode → joinBySession → H topic (keyed by user_id)
- * and dead-letter topic → commit the join's checkpoints → ack. One batch at a time, so a commit
- * always follows the sends of everything before it.
+ * and dead-letter topic → commit the join's checkpoints. Batches are joined one at a time and in
+ * order; their sends are pipelined behind the join (one chain, in order) and a checkpoint is
+ * committed only after the sends of its batch and of every batch before it were confirmed.
  *
  * @example
  * const join = startJoinProcessor({ log, clock: Date.now, metrics }, DEFAULT_TOPOLOGY_CONFIG);
@@ -92,39 +93,72 @@ export function startJoinProcessor(deps: JoinProcessorDeps, cfg: TopologyConfig)
       replayMs: cfg.replayMs,
     }),
   );
+  // Pipelining (as Kafka Streams): a step hands its outputs to the send chain and lets the next
+  // batch in at once, so decoding and joining batch n+1 overlap the sends of batch n. Sends stay
+  // in one chain, in step order (a session's revisions must reach H in order). A step's
+  // checkpoints become committable only once its sends (and every earlier one) are confirmed, and
+  // they are committed on an interval, when caught up, before a revocation and at stop.
+  let sendChain: Promise<void> = Promise.resolve();
+  let inFlight = 0;
+  let failure: unknown = null;
+  const committable = new Map<string, CommittedOffset>();
+  let lastCommit = performance.now();
+  const commitConfirmed = async () => {
+    lastCommit = performance.now();
+    if (committable.size === 0) return;
+    const offsets = [...committable.values()];
+    committable.clear();
+    await commitBestEffort(retrier, consumer, offsets, deps.onRetry);
+    for (const c of offsets)
+      m?.set('sentencify_commit_offset', 'Last committed offset per group and partition', c.offset, {
+        group: cfg.joinGroup,
+        topic: c.topic,
+        partition: c.partition,
+      });
+  };
+  const drain = async () => {
+    await sendChain;
+    if (failure) throw failure;
+    await commitConfirmed();
+  };
   const loop = runSteps(
     joined$,
     async (r) => {
+      if (failure) throw failure;
       const dead: DeadLetter[] = [...(r.token?.decodeDead ?? []), ...r.deadLetters];
-      if (r.examples.length > 0) {
-        const h = cfg.topics.trainingExamples;
-        const messages = serde
-          ? await retrier.io(
-              () => Promise.all(r.examples.map(async (x) => encodeExample(x, await serde.encode(h, x)))),
-              'encode H',
-            )
-          : r.examples.map((x) => encodeExample(x));
-        await retrier.io(() => deps.log.send(h, messages), 'send H');
-      }
-      if (dead.length > 0) {
-        const letters = dead.map((x) => encodeDeadLetter(x, x.recommend_session_id));
-        await retrier.io(() => deps.log.send(cfg.topics.deadLetter, letters), 'send dead letters');
-      }
-      if (r.checkpoints.length > 0) {
-        const offsets = r.checkpoints.map(
-          (cp): CommittedOffset => ({
-            topic: cp.topic,
-            partition: cp.partition,
-            offset: cp.offset,
-            metadata: checkpointMetadata(cp),
-          }),
-        );
-        await commitBestEffort(retrier, consumer, offsets, deps.onRetry);
-        for (const c of offsets)
-          m?.set('sentencify_commit_offset', 'Last committed offset per group and partition', c.offset, {
-            group: cfg.joinGroup,
-            topic: c.topic,
-            partition: c.partition,
+      const h = cfg.topics.trainingExamples;
+      const messages =
+        r.examples.length === 0
+          ? []
+          : serde
+            ? await retrier.io(
+                () => Promise.all(r.examples.map(async (x) => encodeExample(x, await serde.encode(h, x)))),
+                'encode H',
+              )
+            : r.examples.map((x) => encodeExample(x));
+      const letters = dead.map((x) => encodeDeadLetter(x, x.recommend_session_id));
+      const offsets = r.checkpoints.map(
+        (cp): CommittedOffset => ({
+          topic: cp.topic,
+          partition: cp.partition,
+          offset: cp.offset,
+          metadata: checkpointMetadata(cp),
+        }),
+      );
+      if (messages.length > 0 || letters.length > 0 || offsets.length > 0) {
+        inFlight++;
+        sendChain = sendChain
+          .then(async () => {
+            if (messages.length > 0) await retrier.io(() => deps.log.send(h, messages), 'send H');
+            if (letters.length > 0)
+              await retrier.io(() => deps.log.send(cfg.topics.deadLetter, letters), 'send dead letters');
+            for (const c of offsets) committable.set(`${c.topic}/${c.partition}`, c);
+          })
+          .catch((err) => {
+            failure ??= err;
+          })
+          .finally(() => {
+            inFlight--;
           });
       }
       const ev = r.token?.delivery.event;
@@ -134,6 +168,10 @@ export function startJoinProcessor(deps: JoinProcessorDeps, cfg: TopologyConfig)
           group: cfg.joinGroup,
           kind: ev.kind,
         });
+      // A partition about to move, or caught up: everything sent, everything committed, first.
+      if (ev?.kind === 'revoked' || ev?.kind === 'idle') await drain();
+      else if (inFlight > cfg.maxSendsInFlight) await sendChain;
+      if (performance.now() - lastCommit >= cfg.commitIntervalMs) await commitConfirmed();
       stats.records += records;
       stats.batches += 1;
       stats.examples += r.examples.length;
@@ -159,7 +197,10 @@ export function startJoinProcessor(deps: JoinProcessorDeps, cfg: TopologyConfig)
   );
   return {
     stats,
-    stop: () => loop.stop(),
+    async stop() {
+      await loop.stop();
+      if (!retrier.dead) await drain().catch((err) => deps.onError?.(err));
+    },
     kill() {
       retrier.kill();
       loop.kill();

@@ -84,4 +84,40 @@ describe('crash and replay on the embedded log', () => {
       expect(w.errors).toEqual([]);
     });
   }
+
+  it('killing the processors while pipelined sends are in flight changes no H and no profile', async () => {
+    const reference = await uninterrupted(traffic.events);
+    const refH = reference.examplesById();
+    const refG = reference.profileSnapshot();
+    const rnd = mulberry32(99);
+    // Sends take 0–8 ms, so the join runs ahead of them (up to maxSendsInFlight batches).
+    const w = await embeddedWheel(
+      { ...TEST_CFG, commitIntervalMs: 0 },
+      { sendDelayMs: () => Math.floor(rnd() * 8) },
+    );
+    w.setClock(START);
+    let appended = 0;
+    let killsInFlight = 0;
+    while (appended < traffic.events.length) {
+      const chunk = 1 + Math.floor(rnd() * 120);
+      w.append(traffic.events.slice(appended, appended + chunk));
+      appended += chunk;
+      const p = w.start();
+      await new Promise((r) => setTimeout(r, 2 + Math.floor(rnd() * 15)));
+      if (w.sendsInFlight() > 0) killsInFlight++;
+      p.join.kill();
+      p.profiles.kill();
+    }
+    const p = w.start();
+    await w.quiet(30_000, true);
+    await p.topology.stop();
+    expect(killsInFlight).toBeGreaterThan(2);
+    const gotH = w.examplesById();
+    expect([...gotH.keys()].sort()).toEqual([...refH.keys()].sort());
+    for (const [id, h] of refH) expect(gotH.get(id), id).toEqual(h);
+    const gotG = w.profileSnapshot();
+    expect([...gotG.keys()].sort()).toEqual([...refG.keys()].sort());
+    for (const [user, g] of refG) expectProfileClose(gotG.get(user)!, g);
+    expect(w.errors).toEqual([]);
+  });
 });

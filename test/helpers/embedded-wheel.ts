@@ -3,6 +3,7 @@ import { DEFAULT_TOPICS, type SessionEvent, topicForEvent, type UserProfile } fr
 import { encodeJson } from '../../streams/codec/session-codec.ts';
 import { createHashingEmbedder } from '../../streams/embeddings/hashing-embedder.ts';
 import { EmbeddedLog } from '../../streams/log/embedded-log.ts';
+import type { EventLog, LogMessage } from '../../streams/log/event-log.ts';
 import { createMemoryClusterStore, createMemoryProfileStore } from '../../streams/stores/profile-store.ts';
 import { DEFAULT_TOPOLOGY_CONFIG, type TopologyConfig, topicSpecs } from '../../streams/topology-config.ts';
 import { type Role, startTopology } from '../../streams/wiring.ts';
@@ -22,7 +23,13 @@ export const TEST_CFG: TopologyConfig = {
 };
 
 /** An embedded wheel whose processors can be started, killed and restarted over the same log and stores. */
-export async function embeddedWheel(cfg: TopologyConfig = TEST_CFG) {
+export async function embeddedWheel(
+  cfg: TopologyConfig = TEST_CFG,
+  opts: {
+    /** Delays each send by this many ms (the processors then kill with sends in flight). */
+    sendDelayMs?: () => number;
+  } = {},
+) {
   let now = Date.parse('2026-01-01T00:00:00Z');
   const clock = () => now;
   const log = new EmbeddedLog({ clock, idleIntervalMs: 2 });
@@ -30,8 +37,25 @@ export async function embeddedWheel(cfg: TopologyConfig = TEST_CFG) {
   const profiles = createMemoryProfileStore();
   const clusters = createMemoryClusterStore();
   const errors: unknown[] = [];
+  let sendsInFlight = 0;
+  const delay = opts.sendDelayMs;
+  // The same log, but a send takes a while: the join's pipelined sends are still in flight when
+  // the next batch is joined, and when a kill comes.
+  const processorLog: EventLog = delay
+    ? Object.assign(Object.create(log) as EventLog, {
+        send: async (topic: string, messages: readonly LogMessage[]) => {
+          sendsInFlight++;
+          try {
+            await new Promise((r) => setTimeout(r, delay()));
+            await log.send(topic, messages);
+          } finally {
+            sendsInFlight--;
+          }
+        },
+      })
+    : log;
   const deps = {
-    log,
+    log: processorLog,
     profiles,
     clusters,
     embedder: createHashingEmbedder(64),
@@ -42,6 +66,7 @@ export async function embeddedWheel(cfg: TopologyConfig = TEST_CFG) {
   return {
     log,
     deps,
+    sendsInFlight: () => sendsInFlight,
     profiles,
     errors,
     setClock: (ms: number) => {
