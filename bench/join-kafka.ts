@@ -153,6 +153,8 @@ interface Measured {
   readonly startup_ms?: number;
   readonly processed_ms?: number | null;
   readonly in_processor_ms?: number | null;
+  /** CPU seconds the consumer's process used while timed (ours: this process; peer: the JVM). */
+  readonly cpu_s?: number | null;
 }
 
 const withTimeout = <T>(p: Promise<T>, ms: number, what: string) =>
@@ -216,6 +218,8 @@ async function join(run: number): Promise<Measured> {
   let last = 0;
   let acked = 0;
   let batches = 0;
+  let cpuFirst: NodeJS.CpuUsage | null = null;
+  let cpuLast: NodeJS.CpuUsage | null = null;
   let resolveDone!: () => void;
   const done = new Promise<void>((r) => {
     resolveDone = r;
@@ -223,12 +227,14 @@ async function join(run: number): Promise<Measured> {
   const tapped = tapLog(log, {
     firstBatch: (at) => {
       first = at;
+      cpuFirst = process.cpuUsage();
     },
     acked: (records, at) => {
       acked += records;
       batches++;
       if (acked >= total) {
         last = at;
+        cpuLast = process.cpuUsage(cpuFirst ?? undefined);
         resolveDone();
       }
     },
@@ -271,6 +277,10 @@ async function join(run: number): Promise<Measured> {
     examples: proc.stats.examples,
     dead_letters: proc.stats.deadLetters,
     timings: Object.fromEntries(Object.entries(tapped.timings).map(([k, v]) => [k, round(v)])),
+    cpu_s:
+      cpuLast === null
+        ? null
+        : ((cpuLast as NodeJS.CpuUsage).user + (cpuLast as NodeJS.CpuUsage).system) / 1e6,
   };
 }
 
@@ -303,6 +313,7 @@ async function kstreams(run: number): Promise<Measured> {
     startup_ms: r.startup_ms,
     processed_ms: r.processed_ms,
     in_processor_ms: r.in_processor_ms,
+    cpu_s: r.cpu_s,
   };
 }
 
@@ -348,10 +359,11 @@ try {
       console.log(
         `  ${m.kind.padEnd(4)} #${i + 1}: ${fmt(m.events)} events in ${fmt(m.ms)} ms = ${fmt(m.events_per_s)} events/s ` +
           (m.kind === 'kstreams'
-            ? `(${fmt(m.examples)} complete sessions; all processed after ${fmt(m.processed_ms)} ms, ` +
+            ? `(${fmt(m.examples)} complete sessions; CPU ${fmt(m.cpu_s, 1)} s; all processed after ${fmt(m.processed_ms)} ms, ` +
               `${fmt(m.in_processor_ms)} ms of it in the processor; ` +
               `JVM start → first record ${fmt(m.startup_ms)} ms, not counted)`
-            : `(${fmt(m.batches)} batches${m.examples !== undefined ? `, ${fmt(m.examples)} H, ${fmt(m.dead_letters)} dead letters` : ''})`) +
+            : `(${fmt(m.batches)} batches${m.examples !== undefined ? `, ${fmt(m.examples)} H, ${fmt(m.dead_letters)} dead letters` : ''}` +
+              `${m.cpu_s != null ? `; CPU ${fmt(m.cpu_s, 1)} s` : ''})`) +
           (m.timings
             ? `; of which in steps ${fmt(m.timings.stepMs)} ms (sends ${fmt(m.timings.sendMs)} ms × ${m.timings.sends}, ` +
               `commits ${fmt(m.timings.commitMs)} ms × ${m.timings.commits}), between steps ${fmt(m.timings.betweenMs)} ms`
@@ -415,6 +427,13 @@ const file = writeResult({
     join_events_per_s_median: round(median(joinRates)),
     pair_ratios: pairRatios,
     kafka_streams_events_per_s_median: peerRates.length > 0 ? round(median(peerRates)) : null,
+    // CPU per event (µs) while timed: the machine is shared, so this says more than wall time alone.
+    cpu_us_per_event: Object.fromEntries(
+      (['join', 'kstreams'] as const).map((k) => {
+        const xs = runs.filter((r) => r.kind === k && typeof r.cpu_s === 'number');
+        return [k, xs.length > 0 ? round(median(xs.map((r) => (r.cpu_s! * 1e6) / r.events)), 1) : null];
+      }),
+    ),
     kafka_streams_check: check,
     kafka_streams_setup:
       'Kafka Streams 3.9.1, 1 stream thread, at_least_once, commit.interval.ms 30 s (default) plus a commit ' +

@@ -4,7 +4,7 @@
  * and killed (the whole group) when the measurement ends or the benchmark exits.
  */
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -65,6 +65,20 @@ export interface PeerRun {
   readonly processed_ms: number | null;
   /** Of that, time inside the join processor (JSON, store, join); the rest is Streams and I/O. */
   readonly in_processor_ms: number | null;
+  /** CPU the JVM used from the first record to the end (all its threads), in seconds. */
+  readonly cpu_s: number | null;
+}
+
+/** CPU seconds (user + system) a process has used so far, from /proc (Linux); null elsewhere. */
+export function cpuSecondsOf(pid: number): number | null {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    // fields 14 and 15 (utime, stime) in clock ticks; 100 per second on Linux
+    return (Number(f[11]) + Number(f[12])) / 100;
+  } catch {
+    return null;
+  }
 }
 
 /** Sum of the offsets `group` has committed on `topics` (fresh topics: = records consumed). */
@@ -114,6 +128,7 @@ export async function runPeer(kafka: Kafka, o: PeerRunOptions): Promise<PeerRun>
   let emitted = 0;
   let processedAt = 0;
   let inProcessor: number | null = null;
+  let cpuAtFirst: number | null = null;
   let stderr = '';
   p.stderr!.on('data', (d: Buffer) => {
     stderr = (stderr + d.toString()).slice(-4000);
@@ -122,7 +137,10 @@ export async function runPeer(kafka: Kafka, o: PeerRunOptions): Promise<PeerRun>
     try {
       const m = JSON.parse(line) as { first?: number; emitted?: number; at?: number; process_ms?: number };
       if (typeof m.process_ms === 'number') inProcessor = m.process_ms;
-      if (typeof m.first === 'number') first = m.first;
+      if (typeof m.first === 'number') {
+        first = m.first;
+        cpuAtFirst = p.pid === undefined ? null : cpuSecondsOf(p.pid);
+      }
       if (typeof m.emitted === 'number') emitted = m.emitted;
       if (typeof m.at === 'number') processedAt = m.at;
     } catch {
@@ -149,6 +167,7 @@ export async function runPeer(kafka: Kafka, o: PeerRunOptions): Promise<PeerRun>
       await new Promise((r) => setTimeout(r, 20));
     }
     const ms = last - first;
+    const cpuNow = p.pid === undefined ? null : cpuSecondsOf(p.pid);
     return {
       events: o.total,
       ms,
@@ -157,6 +176,7 @@ export async function runPeer(kafka: Kafka, o: PeerRunOptions): Promise<PeerRun>
       startup_ms: first - started,
       processed_ms: processedAt > 0 ? processedAt - first : null,
       in_processor_ms: inProcessor,
+      cpu_s: cpuNow !== null && cpuAtFirst !== null ? cpuNow - cpuAtFirst : null,
     };
   } finally {
     killGroup(p, 'SIGTERM');
