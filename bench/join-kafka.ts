@@ -33,11 +33,9 @@
  */
 import { parseArgs } from 'node:util';
 import { type Consumer, logLevel } from 'kafkajs';
-import { createHashingEmbedder } from '../streams/embeddings/hashing-embedder.ts';
 import { CoPartitionedAssigner } from '../streams/log/co-partitioned-assigner.ts';
 import { createKafkaLog } from '../streams/log/kafka-log.ts';
 import { startJoinProcessor } from '../streams/processors/join-processor.ts';
-import { createMemoryClusterStore, createMemoryProfileStore } from '../streams/stores/profile-store.ts';
 import { topicSpecs } from '../streams/topology-config.ts';
 import { fmt, machine, median, requireServices, round, writeResult } from './lib/common.ts';
 import { GRACE_MS, steadyTraffic, WINDOW_MS } from './lib/join-workload.ts';
