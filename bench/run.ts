@@ -204,6 +204,24 @@ const BENCHES: readonly Bench[] = [
     ],
   },
   {
+    // Needs an Elasticsearch at ES_URL (the local node of `npm run services:up`); skips without one.
+    name: 'es-sink',
+    script: 'bench/es-sink.ts',
+    args: (quick) => (quick ? ['--quick'] : []),
+    figures: [
+      {
+        key: 'es_sink_ratio',
+        label: 'golden sink → Elasticsearch ÷ bare client bulk',
+        unit: '×',
+        digits: 3,
+        target: '≥ 0.7',
+        pass: (v) => v >= 0.7,
+      },
+      { key: 'es_freshness_p50_ms', label: 'H → searchable in ES, p50', unit: 'ms', digits: 1, target: '—' },
+      { key: 'es_freshness_p99_ms', label: 'H → searchable in ES, p99', unit: 'ms', digits: 1, target: '—' },
+    ],
+  },
+  {
     name: 'vector-index',
     script: 'bench/vector-index.ts',
     // bench/vector-index.ts is its own script (owned elsewhere): it takes sizes, not --quick.

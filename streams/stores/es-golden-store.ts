@@ -35,6 +35,8 @@ export interface EsGoldenStoreOptions {
   readonly itemRetries?: number;
   /** First pause between item retries in ms, doubled each time (default 100). */
   readonly itemRetryBaseMs?: number;
+  /** `close()` closes the client too (default false: whoever created the client closes it). */
+  readonly closeClient?: boolean;
 }
 
 /** A client from connection settings: API key or basic auth, and a CA file for TLS. */
@@ -243,7 +245,7 @@ export function createEsGoldenStore(client: Client, opts: EsGoldenStoreOptions =
       await client.indices.deleteIndexTemplate({ name: goldenTemplateName(prefix) }, { ignore: [404] });
     },
     async close() {
-      await client.close();
+      if (opts.closeClient) await client.close();
     },
   };
 }

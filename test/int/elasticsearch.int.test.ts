@@ -30,12 +30,12 @@ const testPrefix = () => `sentencify-golden-it-${randomUUID().slice(0, 8)}-`;
 
 describe.skipIf(!url)('Elasticsearch golden indices', () => {
   goldenContract('Elasticsearch', async () =>
-    createEsGoldenStore(createEsClient({ node: url! }), { prefix: testPrefix() }),
+    createEsGoldenStore(createEsClient({ node: url! }), { prefix: testPrefix(), closeClient: true }),
   );
 
   describe('the dashboards on a simulated run', () => {
     const client = createEsClient({ node: url ?? 'http://127.0.0.1:1' });
-    const store = createEsGoldenStore(client, { prefix: testPrefix() });
+    const store = createEsGoldenStore(client, { prefix: testPrefix(), closeClient: true });
     const pattern = `${store.prefix}*`;
     const panels = lensPanels(readSavedObjects().find((o) => o.type === 'dashboard')!);
     let latest: TrainingExample[] = [];
