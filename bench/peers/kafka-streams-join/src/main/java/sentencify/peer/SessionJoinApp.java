@@ -285,11 +285,13 @@ public final class SessionJoinApp {
 
     /**
      * Complete: A, B and C each have an event before the window end while the window is open;
-     * once it closed, any held event counts (they are all before window + grace).
+     * once it closed, before the end of grace.
      */
     private boolean maybeEmit(String key, Session s, Record<String, String> rec) {
       if (s.emitted) return false;
-      long limit = wm < s.anchor + windowMs ? s.anchor + windowMs : Long.MAX_VALUE;
+      // Events at or after window + grace never count, even when read before the window closed
+      // (a C read ahead of its A moves the window back under it).
+      long limit = wm < s.anchor + windowMs ? s.anchor + windowMs : s.anchor + windowMs + graceMs;
       if (s.ts[0] >= limit || s.ts[1] >= limit || s.ts[2] >= limit) return false;
       s.emitted = true;
       EMITTED.incrementAndGet();
