@@ -1,6 +1,6 @@
 import { decodeExample } from '../codec/session-codec.ts';
 import type { LogRecord } from '../log/event-log.ts';
-import type { GoldenStore } from '../stores/golden-store.ts';
+import type { GoldenStore, GoldenWriteResult } from '../stores/golden-store.ts';
 import { type GoldenWrite, goldenWrite, type PriceTable } from './golden-document.ts';
 import type { Sink, SinkRejection } from './sink.ts';
 
@@ -16,8 +16,39 @@ export interface GoldenSinkOptions {
   readonly batch?: { readonly size: number; readonly maxWaitMs: number };
   /** USD per million tokens by model, for `cost_usd`. */
   readonly prices?: PriceTable;
+  /** Parts a batch is written in, each decoded while the previous one is written (default 2). */
+  readonly pipeline?: number;
   /** Create/update the index template before the first write (default true). */
   readonly ensureTemplate?: boolean;
+}
+
+/** Below this many records a batch is not split: the round trip would cost more than it saves. */
+const MIN_PART = 100;
+
+/** Decodes H into writes, the latest revision per session (older ones would only come back stale). */
+function decodePart(
+  records: readonly LogRecord[],
+  rejected: SinkRejection[],
+  prices?: PriceTable,
+): { entries: { write: GoldenWrite; record: LogRecord }[]; superseded: number } {
+  const latest = new Map<string, { write: GoldenWrite; record: LogRecord }>();
+  let superseded = 0;
+  for (const record of records) {
+    const h = decodeExample(record);
+    if ('code' in h) {
+      rejected.push({ record, reason: `undecodable H (${h.code}): ${h.reason}` });
+      continue;
+    }
+    const write = goldenWrite(h, { prices });
+    const prev = latest.get(write.id);
+    if (prev && prev.write.version >= write.version) {
+      superseded++;
+      continue;
+    }
+    if (prev) superseded++;
+    latest.set(write.id, { write, record });
+  }
+  return { entries: [...latest.values()], superseded };
 }
 
 /**
@@ -36,6 +67,7 @@ export interface GoldenSinkOptions {
  */
 export function createGoldenSink(o: GoldenSinkOptions): Sink {
   let templated = o.ensureTemplate === false;
+  const pipeline = Math.max(1, o.pipeline ?? 2);
   return {
     name: o.name ?? 'golden',
     group: o.group ?? 'sentencify-golden',
@@ -46,37 +78,37 @@ export function createGoldenSink(o: GoldenSinkOptions): Sink {
         await o.store.ensureTemplate();
         templated = true;
       }
+      // The batch goes in `pipeline` parts: the next part is decoded while the previous part's bulk
+      // is on the wire, so the sink's CPU overlaps Elasticsearch's. Parts may hold revisions of the
+      // same session; external versioning keeps the newest whatever order they land in.
+      const per = Math.max(MIN_PART, Math.ceil(records.length / pipeline));
+      const parts: { entries: { write: GoldenWrite; record: LogRecord }[]; superseded: number }[] = [];
+      const writes: Promise<GoldenWriteResult>[] = [];
       const rejected: SinkRejection[] = [];
-      // Latest revision per session within the batch: the older ones would only come back stale.
-      const latest = new Map<string, { write: GoldenWrite; record: LogRecord }>();
-      let superseded = 0;
-      for (const record of records) {
-        const h = decodeExample(record);
-        if ('code' in h) {
-          rejected.push({ record, reason: `undecodable H (${h.code}): ${h.reason}` });
-          continue;
-        }
-        const write = goldenWrite(h, { prices: o.prices });
-        const prev = latest.get(write.id);
-        if (prev && prev.write.version >= write.version) {
-          superseded++;
-          continue;
-        }
-        if (prev) superseded++;
-        latest.set(write.id, { write, record });
+      for (let i = 0; i < records.length; i += per) {
+        const part = decodePart(records.slice(i, i + per), rejected, o.prices);
+        parts.push(part);
+        writes.push(o.store.write(part.entries.map((e) => e.write)));
+        // let the bulk leave before the next part's CPU-bound decoding
+        if (i + per < records.length) await new Promise((r) => setImmediate(r));
       }
-      const entries = [...latest.values()];
-      const res = await o.store.write(entries.map((e) => e.write));
-      for (const r of res.rejected) {
-        rejected.push({
-          record: entries[r.at]!.record,
-          reason: `the golden store refused the document: ${r.reason}`,
-        });
-      }
-      return {
-        rejected,
-        counts: { written: res.written, stale: res.stale + superseded, rejected: rejected.length },
-      };
+      const settled = await Promise.allSettled(writes);
+      const failed = settled.find((x) => x.status === 'rejected');
+      if (failed) throw (failed as PromiseRejectedResult).reason;
+      let written = 0;
+      let stale = 0;
+      settled.forEach((x, k) => {
+        const res = (x as PromiseFulfilledResult<GoldenWriteResult>).value;
+        written += res.written;
+        stale += res.stale + parts[k]!.superseded;
+        for (const r of res.rejected) {
+          rejected.push({
+            record: parts[k]!.entries[r.at]!.record,
+            reason: `the golden store refused the document: ${r.reason}`,
+          });
+        }
+      });
+      return { rejected, counts: { written, stale, rejected: rejected.length } };
     },
     async close() {
       await o.store.close();

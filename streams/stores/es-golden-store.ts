@@ -35,6 +35,8 @@ export interface EsGoldenStoreOptions {
   readonly itemRetries?: number;
   /** First pause between item retries in ms, doubled each time (default 100). */
   readonly itemRetryBaseMs?: number;
+  /** Bulks in flight per write (default 2); a write under 2 × 100 documents goes as one bulk. */
+  readonly concurrency?: number;
   /** `close()` closes the client too (default false: whoever created the client closes it). */
   readonly closeClient?: boolean;
 }
@@ -104,6 +106,8 @@ export function createEsGoldenStore(client: Client, opts: EsGoldenStoreOptions =
   const refresh = opts.refresh ?? false;
   const itemRetries = opts.itemRetries ?? 3;
   const baseMs = opts.itemRetryBaseMs ?? 100;
+  const concurrency = Math.max(1, opts.concurrency ?? 2);
+  const minBulk = 100;
   const pattern = `${prefix}*`;
 
   /**
@@ -159,43 +163,56 @@ export function createEsGoldenStore(client: Client, opts: EsGoldenStoreOptions =
           }
           await sleep(baseMs * 2 ** (attempt - 1));
         }
-        const operations = pending.flatMap((i) => {
-          const w = writes[i]!;
-          return [
-            {
-              index: {
-                _index: goldenIndex(prefix, w.day),
-                _id: w.id,
-                version: w.version,
-                version_type: 'external' as const,
-              },
-            },
-            w.doc,
-          ];
-        });
-        let res: estypes.BulkResponse;
+        // Up to `concurrency` bulks in flight (sessions are unique within a write, so their order
+        // does not matter): Elasticsearch indexes one while the next is on the wire.
+        const per = Math.max(minBulk, Math.ceil(pending.length / concurrency));
+        const chunks: number[][] = [];
+        for (let i = 0; i < pending.length; i += per) chunks.push(pending.slice(i, i + per));
+        let answers: estypes.BulkResponse[];
         try {
-          res = await client.bulk({ operations, refresh });
+          answers = await Promise.all(
+            chunks.map((chunk) =>
+              client.bulk({
+                operations: chunk.flatMap((i) => {
+                  const w = writes[i]!;
+                  return [
+                    {
+                      index: {
+                        _index: goldenIndex(prefix, w.day),
+                        _id: w.id,
+                        version: w.version,
+                        version_type: 'external' as const,
+                      },
+                    },
+                    w.doc,
+                  ];
+                }),
+                refresh,
+              }),
+            ),
+          );
         } catch (err) {
           throw toSinkError(err, 'bulk');
         }
         const again: number[] = [];
-        res.items.forEach((item, k) => {
-          const at = pending[k]!;
-          const r = item.index!;
-          if (!r.error) {
-            written++;
-            return;
-          }
-          if (r.status === 409) stale++;
-          else if (itemRetriable(r.status, r.error.type)) {
-            again.push(at);
-            lastPushback = `${r.status} ${r.error.type}: ${r.error.reason ?? ''}`;
-          } else {
-            const cause = r.error.caused_by?.reason ? ` (${r.error.caused_by.reason})` : '';
-            rejected.push({ at, reason: `${r.error.type}: ${r.error.reason ?? ''}${cause}` });
-          }
-        });
+        answers.forEach((res, c) =>
+          res.items.forEach((item, k) => {
+            const at = chunks[c]![k]!;
+            const r = item.index!;
+            if (!r.error) {
+              written++;
+              return;
+            }
+            if (r.status === 409) stale++;
+            else if (itemRetriable(r.status, r.error.type)) {
+              again.push(at);
+              lastPushback = `${r.status} ${r.error.type}: ${r.error.reason ?? ''}`;
+            } else {
+              const cause = r.error.caused_by?.reason ? ` (${r.error.caused_by.reason})` : '';
+              rejected.push({ at, reason: `${r.error.type}: ${r.error.reason ?? ''}${cause}` });
+            }
+          }),
+        );
         pending = again;
       }
       const moving = writes.filter((w) => w.otherDays.length > 0);

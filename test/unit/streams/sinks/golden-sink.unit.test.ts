@@ -111,4 +111,43 @@ describe('golden sink', () => {
     expect((await sink.apply(batch))!.counts).toMatchObject({ written: 1 });
     expect(calls).toEqual(['template', 'write', 'write']);
   });
+
+  it('writes a large batch in two parts; revisions of a session split across them keep the newest', async () => {
+    const inner = createMemoryGoldenStore();
+    const sizes: number[] = [];
+    const store: GoldenStore = {
+      ...inner,
+      write: async (ws) => {
+        sizes.push(ws.length);
+        return inner.write(ws);
+      },
+    };
+    const sink = createGoldenSink({ store, topic: 't' });
+    const batch = [
+      rec(sampleExample('same', 2, { patch: { outcome: 'edited' } })),
+      ...Array.from({ length: 298 }, (_, i) => rec(sampleExample(`s${i}`))),
+      rec(sampleExample('same', 1)),
+    ];
+    const res = await sink.apply(batch);
+    expect(sizes).toEqual([150, 150]);
+    expect(res!.counts).toEqual({ written: 299, stale: 1, rejected: 0 });
+    expect((await inner.get('same'))[0]).toMatchObject({ version: 2, doc: { outcome: 'edited' } });
+  });
+
+  it("waits for every part before throwing a part's failure", async () => {
+    const inner = createMemoryGoldenStore();
+    let calls = 0;
+    const store: GoldenStore = {
+      ...inner,
+      write: async (ws) => {
+        if (++calls === 1) throw new SinkError('es_pushback', '429', { retriable: true });
+        await new Promise((r) => setTimeout(r, 20));
+        return inner.write(ws);
+      },
+    };
+    const sink = createGoldenSink({ store, topic: 't' });
+    const batch = Array.from({ length: 200 }, (_, i) => rec(sampleExample(`s${i}`)));
+    await expect(sink.apply(batch)).rejects.toMatchObject({ code: 'es_pushback' });
+    expect(await inner.count()).toBe(100); // the second part finished before apply failed
+  });
 });
