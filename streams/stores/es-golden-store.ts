@@ -35,7 +35,7 @@ export interface EsGoldenStoreOptions {
   readonly itemRetries?: number;
   /** First pause between item retries in ms, doubled each time (default 100). */
   readonly itemRetryBaseMs?: number;
-  /** Bulks in flight per write (default 2); a write under 2 × 100 documents goes as one bulk. */
+  /** Bulks in flight per write (default 1: the golden sink already overlaps two writes of a batch); parts are at least 100 documents. */
   readonly concurrency?: number;
   /** `close()` closes the client too (default false: whoever created the client closes it). */
   readonly closeClient?: boolean;
@@ -106,7 +106,7 @@ export function createEsGoldenStore(client: Client, opts: EsGoldenStoreOptions =
   const refresh = opts.refresh ?? false;
   const itemRetries = opts.itemRetries ?? 3;
   const baseMs = opts.itemRetryBaseMs ?? 100;
-  const concurrency = Math.max(1, opts.concurrency ?? 2);
+  const concurrency = Math.max(1, opts.concurrency ?? 1);
   const minBulk = 100;
   const pattern = `${prefix}*`;
 

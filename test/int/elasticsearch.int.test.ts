@@ -14,7 +14,7 @@ import type { LogRecord } from '../../streams/log/event-log.ts';
 import { createGoldenSink } from '../../streams/sinks/golden-sink.ts';
 import { createEsClient, createEsGoldenStore } from '../../streams/stores/es-golden-store.ts';
 import { mappedFields } from '../../streams/stores/golden-store.ts';
-import { goldenContract } from '../helpers/golden-contract.ts';
+import { goldenContract, sampleWrite } from '../helpers/golden-contract.ts';
 import {
   evaluateRows,
   type LensPanel,
@@ -32,6 +32,34 @@ describe.skipIf(!url)('Elasticsearch golden indices', () => {
   goldenContract('Elasticsearch', async () =>
     createEsGoldenStore(createEsClient({ node: url! }), { prefix: testPrefix(), closeClient: true }),
   );
+
+  it('a flood-stage disk block (429 per item) makes the write a retriable SinkError; once lifted, the same write lands', async () => {
+    const client = createEsClient({ node: url! });
+    const store = createEsGoldenStore(client, {
+      prefix: testPrefix(),
+      itemRetryBaseMs: 20,
+      closeClient: true,
+    });
+    try {
+      await store.ensureTemplate();
+      const first = sampleWrite('blocked-0');
+      await store.write([first]);
+      const index = `${store.prefix}${first.day}`;
+      // what Elasticsearch puts on an index when a disk passes the flood-stage watermark
+      await client.indices.putSettings({ index, settings: { 'index.blocks.read_only_allow_delete': true } });
+      const batch = [sampleWrite('blocked-1'), sampleWrite('blocked-2')];
+      await expect(store.write(batch)).rejects.toMatchObject({
+        name: 'SinkError',
+        code: 'es_pushback',
+        retriable: true,
+      });
+      await client.indices.putSettings({ index, settings: { 'index.blocks.read_only_allow_delete': null } });
+      expect(await store.write(batch)).toEqual({ written: 2, stale: 0, rejected: [] });
+    } finally {
+      await store.drop();
+      await store.close();
+    }
+  });
 
   describe('the dashboards on a simulated run', () => {
     const client = createEsClient({ node: url ?? 'http://127.0.0.1:1' });

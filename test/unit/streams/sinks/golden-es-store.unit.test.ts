@@ -1,6 +1,10 @@
 import { type Client, errors } from '@elastic/elasticsearch';
 import { describe, expect, it } from 'vitest';
-import { createEsGoldenStore, toSinkError } from '../../../../streams/stores/es-golden-store.ts';
+import {
+  createEsClient,
+  createEsGoldenStore,
+  toSinkError,
+} from '../../../../streams/stores/es-golden-store.ts';
 import { sampleWrite } from '../../../helpers/golden-contract.ts';
 
 type Op = { index: { _id: string; _index: string; version: number; version_type: string } };
@@ -113,5 +117,21 @@ describe('Elasticsearch golden store, per-item bulk handling', () => {
     await expect(createEsGoldenStore(client).write([sampleWrite('s')])).rejects.toMatchObject({
       retriable: true,
     });
+  });
+
+  it('a node that is not there (connection refused) is a retriable SinkError, for the runtime to back off on', async () => {
+    const store = createEsGoldenStore(
+      createEsClient({ node: 'http://127.0.0.1:1', requestTimeoutMs: 2000 }),
+      {
+        closeClient: true,
+      },
+    );
+    await expect(store.write([sampleWrite('s')])).rejects.toMatchObject({
+      name: 'SinkError',
+      code: 'es_unreachable',
+      retriable: true,
+    });
+    await expect(store.ensureTemplate()).rejects.toMatchObject({ retriable: true });
+    await store.close();
   });
 });
