@@ -25,6 +25,13 @@ export interface GoldenSinkOptions {
 /** Below this many records a batch is not split: the round trip would cost more than it saves. */
 const MIN_PART = 100;
 
+/** FNV-1a of the key: a cheap, stable split of a batch. */
+function keyHash(key: string | null): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < (key ?? '').length; i++) h = Math.imul(h ^ key!.charCodeAt(i), 0x01000193);
+  return h >>> 0;
+}
+
 /** Decodes H into writes, the latest revision per session (older ones would only come back stale). */
 function decodePart(
   records: readonly LogRecord[],
@@ -79,18 +86,21 @@ export function createGoldenSink(o: GoldenSinkOptions): Sink {
         templated = true;
       }
       // The batch goes in `pipeline` parts: the next part is decoded while the previous part's bulk
-      // is on the wire, so the sink's CPU overlaps Elasticsearch's. Parts may hold revisions of the
-      // same session; external versioning keeps the newest whatever order they land in.
-      const per = Math.max(MIN_PART, Math.ceil(records.length / pipeline));
+      // is on the wire, so the sink's CPU overlaps Elasticsearch's. Parts split by message key (H is
+      // keyed by user), so every revision of a session is in one part and decided there.
+      const n = records.length < 2 * MIN_PART ? 1 : pipeline;
+      const byPart: LogRecord[][] = Array.from({ length: n }, () => []);
+      for (const r of records) byPart[n === 1 ? 0 : keyHash(r.key) % n]!.push(r);
       const parts: { entries: { write: GoldenWrite; record: LogRecord }[]; superseded: number }[] = [];
       const writes: Promise<GoldenWriteResult>[] = [];
       const rejected: SinkRejection[] = [];
-      for (let i = 0; i < records.length; i += per) {
-        const part = decodePart(records.slice(i, i + per), rejected, o.prices);
+      for (const [k, slice] of byPart.entries()) {
+        if (slice.length === 0) continue;
+        const part = decodePart(slice, rejected, o.prices);
         parts.push(part);
         writes.push(o.store.write(part.entries.map((e) => e.write)));
         // let the bulk leave before the next part's CPU-bound decoding
-        if (i + per < records.length) await new Promise((r) => setImmediate(r));
+        if (k < n - 1) await new Promise((r) => setImmediate(r));
       }
       const settled = await Promise.allSettled(writes);
       const failed = settled.find((x) => x.status === 'rejected');

@@ -17,9 +17,9 @@ export interface GoldenStore {
    * pushes back throws a retriable SinkError after what it could not place.
    */
   write(writes: readonly GoldenWrite[]): Promise<GoldenWriteResult>;
-  /** Every copy of a session across the prefix's indices (one, unless something went wrong). */
+  /** Every copy of a session across the prefix's indices (one, unless something went wrong), as of the last refresh. */
   get(sessionId: string): Promise<StoredGolden[]>;
-  /** Documents across the prefix's indices. */
+  /** Documents across the prefix's indices, as of the last refresh. */
   count(): Promise<number>;
   /** Makes what was written searchable now (tests; the sink leaves it to the refresh interval). */
   refresh(): Promise<void>;
