@@ -195,15 +195,12 @@ export function createEsGoldenStore(client: Client, opts: EsGoldenStoreOptions =
           throw toSinkError(err, 'bulk');
         }
         const again: number[] = [];
-        answers.forEach((res, c) =>
-          res.items.forEach((item, k) => {
+        for (const [c, res] of answers.entries()) {
+          for (const [k, item] of res.items.entries()) {
             const at = chunks[c]![k]!;
             const r = item.index!;
-            if (!r.error) {
-              written++;
-              return;
-            }
-            if (r.status === 409) stale++;
+            if (!r.error) written++;
+            else if (r.status === 409) stale++;
             else if (itemRetriable(r.status, r.error.type)) {
               again.push(at);
               lastPushback = `${r.status} ${r.error.type}: ${r.error.reason ?? ''}`;
@@ -211,8 +208,8 @@ export function createEsGoldenStore(client: Client, opts: EsGoldenStoreOptions =
               const cause = r.error.caused_by?.reason ? ` (${r.error.caused_by.reason})` : '';
               rejected.push({ at, reason: `${r.error.type}: ${r.error.reason ?? ''}${cause}` });
             }
-          }),
-        );
+          }
+        }
         pending = again;
       }
       const moving = writes.filter((w) => w.otherDays.length > 0);
