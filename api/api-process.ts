@@ -25,6 +25,7 @@ import { createOfflineParaphraser } from './paraphrase/offline-paraphraser.ts';
 import { createOpenAiParaphraser } from './paraphrase/openai-paraphraser.ts';
 import type { Paraphraser } from './paraphrase/paraphraser.ts';
 import { createMemoryVectorIndex } from './vector/memory-vector-index.ts';
+import { createQdrantVectorIndex } from './vector/qdrant-vector-index.ts';
 
 const log = logLine;
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
@@ -82,7 +83,18 @@ function paraphraser(ep: LlmEndpoint | null): Paraphraser {
 }
 
 const embedder = createHashingEmbedder(env.EMBEDDING_DIM);
-const index = createMemoryVectorIndex({ dim: env.EMBEDDING_DIM });
+// With QDRANT_URL every API process reads one shared collection (the stream processor's index
+// sink writes it); without it each process keeps its own in-process index, fed by its index sink.
+const qdrant = env.QDRANT_URL
+  ? createQdrantVectorIndex({
+      url: env.QDRANT_URL,
+      apiKey: env.QDRANT_API_KEY,
+      collection: env.QDRANT_COLLECTION ?? `${env.TOPIC_NAMESPACE}_contexts_h`,
+      dim: env.EMBEDDING_DIM,
+      timeoutMs: env.QDRANT_TIMEOUT_MS,
+    })
+  : null;
+const index = qdrant ?? createMemoryVectorIndex({ dim: env.EMBEDDING_DIM });
 const metrics = new MetricsRegistry();
 const profiles = createRedisProfileStore(redis, { prefix: env.REDIS_PREFIX });
 const clusters = createRedisClusterStore(redis, { prefix: env.REDIS_PREFIX });
@@ -117,7 +129,7 @@ const app = createApi({
   // Ready = this instance can answer from the whole log: the topics exist and the index holds all
   // of H. Redis being away does not make it unready: /recommend still answers (degraded), and
   // taking every instance out of rotation at once would turn a degraded service into none.
-  ready: () => !stopping && topicsReady && (topology?.sink('index')?.caughtUp() ?? false),
+  ready: () => !stopping && topicsReady && (qdrant !== null || (topology?.sink('index')?.caughtUp() ?? false)),
   readyDetails: () => topology?.details() ?? {},
   metricsText: process.env.SENTENCIFY_API_WORKER === '1' ? clusterMetricsText : undefined,
 });
@@ -167,6 +179,7 @@ log('starting', {
   brokers: env.KAFKA_BROKERS,
   topics,
   redis_prefix: env.REDIS_PREFIX,
+  vector_index: qdrant ? `qdrant ${env.QDRANT_URL} (${qdrant.collection})` : 'in-process, fed from H',
   embedder: embedder.model,
   offline_embeddings: embedder.offline,
   index_group: groupId,
@@ -201,6 +214,11 @@ async function prepare(): Promise<void> {
   }, 'ensure topics');
   if (stopping) return;
   topicsReady = true;
+  // Reading a shared Qdrant collection, this process runs no sink: the stream processor feeds it.
+  if (qdrant) {
+    log('ready', { vector_index: `qdrant ${env.QDRANT_URL}`, collection: qdrant.collection });
+    return;
+  }
   topology = startTopology(
     {
       log: kafka,

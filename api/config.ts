@@ -20,6 +20,8 @@ export const apiEnvSchema = z.object({
   PERSONALISED: z.stringbool().default(true),
   /** Must equal the stream processor's: profiles hold per-option mean contexts of this size. */
   EMBEDDING_DIM: int(384, 8),
+  /** Deadline of one nearest-contexts search in Qdrant; past it /recommend answers without P_vec, degraded. */
+  QDRANT_TIMEOUT_MS: int(250, 10),
   /** Nearest past contexts read for P_vec. */
   NEIGHBOURS: int(20, 1).pipe(z.number().max(200)),
   /** Prefix of this instance's consumer group on H (the index feeder); pid and a random suffix follow. */

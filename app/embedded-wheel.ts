@@ -11,6 +11,8 @@ import { DEFAULT_VOCABULARY, type OptionVocabulary } from '../schemas/index.ts';
 import { createHashingEmbedder } from '../streams/embeddings/hashing-embedder.ts';
 import { EmbeddedLog } from '../streams/log/embedded-log.ts';
 import type { JoinStats } from '../streams/processors/join-processor.ts';
+import { createMemoryMongoPorts } from '../streams/stores/archive-store.ts';
+import { createMemoryGoldenStore } from '../streams/stores/golden-store.ts';
 import {
   type ClusterStore,
   createMemoryClusterStore,
@@ -68,6 +70,10 @@ export async function createEmbeddedWheel(o: EmbeddedWheelOptions = {}) {
   await log.ensureTopics(topicSpecs(cfg));
   const profiles = o.profiles ?? createMemoryProfileStore();
   const clusters = o.clusterStore ?? createMemoryClusterStore();
+  // MongoDB's in-memory twins: the raw archive and the latest revision of every session.
+  const mongo = createMemoryMongoPorts();
+  // Elasticsearch's in-memory twin: the golden documents the Kibana dashboard reads.
+  const golden = createMemoryGoldenStore();
   const embedder = createHashingEmbedder(o.embeddingDim ?? 384);
   const index = createMemoryVectorIndex({ dim: embedder.dim, seed: o.seed ?? 1 });
   const metrics = new MetricsRegistry();
@@ -77,6 +83,9 @@ export async function createEmbeddedWheel(o: EmbeddedWheelOptions = {}) {
     profiles,
     clusters,
     index,
+    archive: mongo.archive,
+    examples: mongo.examples,
+    golden,
     embedder,
     clock,
     metrics,
@@ -130,6 +139,9 @@ export async function createEmbeddedWheel(o: EmbeddedWheelOptions = {}) {
     profiles,
     clusters,
     index,
+    archive: mongo.archive,
+    examples: mongo.examples,
+    golden,
     embedder,
     metrics,
     config: cfg,

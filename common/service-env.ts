@@ -29,6 +29,17 @@ export const serviceEnvFields = {
   SESSION_PARTITIONS: envInt(6, 1),
   TRAINING_PARTITIONS: envInt(6, 1),
   REDIS_PREFIX: z.string().default(''),
+  /**
+   * The vector index behind P_vec. Without it each API process keeps its own in-process index fed
+   * from H; with it the stream processor's index sink writes Qdrant and every API reads it.
+   */
+  QDRANT_URL: z.url().optional(),
+  QDRANT_API_KEY: z.string().optional(),
+  /** Default `<TOPIC_NAMESPACE>_contexts_h`. */
+  QDRANT_COLLECTION: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]+$/)
+    .optional(),
 };
 
 /**

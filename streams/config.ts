@@ -10,10 +10,12 @@ const int = envInt;
 export const streamEnvSchema = z.object({
   ...serviceEnvFields,
   SCHEMA_REGISTRY_URL: z.url().optional(),
-  JOIN_GROUP: z.string().min(1).default(D.joinGroup),
-  PROFILE_GROUP: z.string().min(1).default(D.profileGroup),
-  /** The other sinks' groups are `<GROUP_PREFIX>-<sink>` (sentencify-index, sentencify-archive, …). */
-  GROUP_PREFIX: z.string().min(1).default(D.groupPrefix),
+  /** Default `<TOPIC_NAMESPACE>-join`: a namespace has groups of its own. */
+  JOIN_GROUP: z.string().min(1).optional(),
+  /** Default `<TOPIC_NAMESPACE>-profiles`. */
+  PROFILE_GROUP: z.string().min(1).optional(),
+  /** The other sinks' groups are `<GROUP_PREFIX>-<sink>` (default prefix: TOPIC_NAMESPACE). */
+  GROUP_PREFIX: z.string().min(1).optional(),
   WINDOW_MS: int(D.windowMs, 1),
   GRACE_MS: int(D.graceMs),
   /** Event time a restart re-reads before the oldest live session (default 2 × (window + grace + tombstone)). */
@@ -28,6 +30,28 @@ export const streamEnvSchema = z.object({
   RECLUSTER_EVERY: int(D.recluster.everyUpdates),
   RECLUSTER_INTERVAL_MS: int(60_000),
   EMBEDDING_DIM: int(384, 8),
+  /** The raw archive and `training_examples` (MongoDB or Atlas); without it they have no sink here. */
+  MONGODB_URL: z
+    .string()
+    .regex(/^mongodb(\+srv)?:\/\//, 'a mongodb:// or mongodb+srv:// URL')
+    .optional(),
+  MONGODB_DB: z.string().min(1).default('sentencify'),
+  /** `majority` (default), a number of nodes, or a tag, optionally `,j` for journaled. */
+  MONGODB_WRITE_CONCERN: z.string().min(1).default('majority'),
+  /** The golden indices for Kibana; without it they have no sink here. */
+  ES_URL: z.url().optional(),
+  /** Wins over ES_USERNAME/ES_PASSWORD. */
+  ES_API_KEY: z.string().optional(),
+  ES_USERNAME: z.string().optional(),
+  ES_PASSWORD: z.string().optional(),
+  /** PEM of the CA that signed the cluster's certificate. */
+  ES_CA_FILE: z.string().optional(),
+  ES_INDEX_PREFIX: z
+    .string()
+    .regex(/^[a-z0-9][a-z0-9._-]*$/)
+    .default('sentencify-golden-'),
+  /** Deadline of one Qdrant call of the index sink (it backs off and retries after). */
+  QDRANT_TIMEOUT_MS: int(10_000, 100),
   HEALTH_PORT: int(9464),
   KAFKA_SESSION_TIMEOUT_MS: int(10_000, 6_000),
   IDLE_INTERVAL_MS: int(1_000, 10),
@@ -56,9 +80,9 @@ export function parseStreamConfig(env: Record<string, string | undefined>): Stre
       topics: topicNames(e.TOPIC_NAMESPACE),
       sessionPartitions: e.SESSION_PARTITIONS,
       trainingPartitions: e.TRAINING_PARTITIONS,
-      joinGroup: e.JOIN_GROUP,
-      profileGroup: e.PROFILE_GROUP,
-      groupPrefix: e.GROUP_PREFIX,
+      joinGroup: e.JOIN_GROUP ?? `${e.TOPIC_NAMESPACE}-join`,
+      profileGroup: e.PROFILE_GROUP ?? `${e.TOPIC_NAMESPACE}-profiles`,
+      groupPrefix: e.GROUP_PREFIX ?? e.TOPIC_NAMESPACE,
       windowMs: e.WINDOW_MS,
       graceMs: e.GRACE_MS,
       replayMs: e.REPLAY_MS,

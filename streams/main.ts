@@ -5,6 +5,8 @@
  */
 import { serve } from '@hono/node-server';
 import { Redis } from 'ioredis';
+import { MongoClient } from 'mongodb';
+import { createQdrantVectorIndex } from '../api/vector/qdrant-vector-index.ts';
 import { environment, logLine as log } from '../common/environment.ts';
 import { MetricsRegistry } from '../common/metrics.ts';
 import { createOpsApp } from '../common/ops-app.ts';
@@ -13,9 +15,15 @@ import { createRegistrySerde, type EventSerde, jsonSerde, registrySubjects } fro
 import { parseStreamConfig } from './config.ts';
 import { createHashingEmbedder } from './embeddings/hashing-embedder.ts';
 import { createKafkaLog } from './log/kafka-log.ts';
+import { createRetrier } from './runtime/retry.ts';
+import { createEsClient, createEsGoldenStore } from './stores/es-golden-store.ts';
+import { createMongoStores, parseWriteConcern } from './stores/mongo-stores.ts';
 import { createRedisClusterStore, createRedisProfileStore } from './stores/redis-stores.ts';
 import { topicSpecs } from './topology-config.ts';
 import { startTopology } from './wiring.ts';
+
+/** A URL without its password, for logs. */
+const redactUrl = (u: string) => u.replace(/\/\/([^:@/]+):[^@/]+@/, '//$1:***@');
 
 let config: ReturnType<typeof parseStreamConfig>;
 try {
@@ -62,6 +70,19 @@ const reclusterer = createWorkerReclusterer();
 const embedder = createHashingEmbedder(env.EMBEDDING_DIM);
 const metrics = new MetricsRegistry();
 let ready = false;
+const onRetry = (what: string, err: unknown, attempt: number) =>
+  log('retrying', { what, attempt, error: (err as Error).message });
+// With QDRANT_URL the index sink runs here and writes the shared collection every API reads;
+// without it, each API process feeds its own in-process index (the API's `index` role).
+const index = env.QDRANT_URL
+  ? createQdrantVectorIndex({
+      url: env.QDRANT_URL,
+      apiKey: env.QDRANT_API_KEY,
+      collection: env.QDRANT_COLLECTION ?? `${env.TOPIC_NAMESPACE}_contexts_h`,
+      dim: embedder.dim,
+      timeoutMs: env.QDRANT_TIMEOUT_MS,
+    })
+  : undefined;
 
 log('starting', {
   roles: env.ROLE,
@@ -70,19 +91,59 @@ log('starting', {
   embedder: embedder.model,
   serde: serde.name,
   offline_embeddings: embedder.offline,
+  vector_index: index ? `qdrant ${env.QDRANT_URL}` : 'none here (each API process keeps its own)',
+  elasticsearch: env.ES_URL
+    ? `${redactUrl(env.ES_URL)} indices ${env.ES_INDEX_PREFIX}YYYY.MM.DD`
+    : 'none (no golden indices)',
+  mongodb: env.MONGODB_URL
+    ? `${redactUrl(env.MONGODB_URL)} db ${env.MONGODB_DB}`
+    : 'none (no archive, no training_examples)',
 });
+// A short server selection timeout: a MongoDB that is away fails an apply in seconds, and the sink
+// runtime's backoff takes over (the driver's default would block each apply for 30 s).
+const mongo = env.MONGODB_URL ? new MongoClient(env.MONGODB_URL, { serverSelectionTimeoutMS: 5_000 }) : null;
+const mongoStores = mongo
+  ? createMongoStores(mongo, {
+      db: env.MONGODB_DB,
+      writeConcern: parseWriteConcern(env.MONGODB_WRITE_CONCERN),
+    })
+  : null;
+const es = env.ES_URL
+  ? createEsClient({
+      node: env.ES_URL,
+      apiKey: env.ES_API_KEY,
+      username: env.ES_USERNAME,
+      password: env.ES_PASSWORD,
+      caFile: env.ES_CA_FILE,
+    })
+  : null;
+const golden = es ? createEsGoldenStore(es, { prefix: env.ES_INDEX_PREFIX }) : undefined;
 await kafka.ensureTopics(topicSpecs(cfg));
+if (mongoStores) await createRetrier({ onRetry }).io(() => mongoStores.ensureIndexes(), 'mongodb indexes');
+if (index) {
+  // A collection of another dimension is a configuration error (exit); an unreachable Qdrant is waited for.
+  try {
+    await createRetrier({ onRetry }).io(() => index.ensure(), 'qdrant collection');
+  } catch (err) {
+    process.stderr.write(`qdrant at ${env.QDRANT_URL} (QDRANT_URL): ${(err as Error).message}\n`);
+    process.exit(2);
+  }
+}
 const topology = startTopology(
   {
     log: kafka,
     profiles: createRedisProfileStore(redis, { prefix: env.REDIS_PREFIX }),
     clusters: createRedisClusterStore(redis, { prefix: env.REDIS_PREFIX }),
     embedder,
+    index,
+    archive: mongoStores?.archive,
+    examples: mongoStores?.examples,
+    golden,
     serde,
     reclusterer,
     clock: Date.now,
     metrics,
-    onRetry: (what, err, attempt) => log('retrying', { what, attempt, error: (err as Error).message }),
+    onRetry,
     onError: (err) => {
       log('fatal', { error: (err as Error).stack ?? String(err) });
       void shutdown(1);
@@ -125,7 +186,7 @@ async function shutdown(code: number): Promise<void> {
   const timeout = setTimeout(() => process.exit(code || 1), 15_000);
   timeout.unref();
   await topology.stop();
-  await Promise.allSettled([kafka.close(), reclusterer.close(), redis.quit()]);
+  await Promise.allSettled([kafka.close(), reclusterer.close(), redis.quit(), mongo?.close(), es?.close()]);
   health?.close();
   log('stopped', topology.details());
   process.exit(code);

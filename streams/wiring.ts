@@ -8,14 +8,19 @@ import type { EventLog } from './log/event-log.ts';
 import { type RunningJoin, startJoinProcessor } from './processors/join-processor.ts';
 import { createRetrier, type OnRetry } from './runtime/retry.ts';
 import { type RunningSink, runSink } from './runtime/sink-runtime.ts';
+import { createArchiveSink } from './sinks/archive-sink.ts';
+import { createExamplesSink } from './sinks/examples-sink.ts';
+import { createGoldenSink } from './sinks/golden-sink.ts';
 import { createIndexSink } from './sinks/index-sink.ts';
 import { createProfileSink } from './sinks/profile-sink.ts';
 import type { Sink } from './sinks/sink.ts';
+import type { ArchiveStore, ExampleStore } from './stores/archive-store.ts';
+import type { GoldenStore } from './stores/golden-store.ts';
 import type { ClusterStore, ProfileStore } from './stores/profile-store.ts';
 import { sinkGroup, type TopologyConfig } from './topology-config.ts';
 
 /** What a process runs: the session join, and each consumer of H (or of A/B/C) by name. */
-export const ROLES = ['join', 'profiles', 'index'] as const;
+export const ROLES = ['join', 'profiles', 'index', 'archive', 'training-examples', 'golden'] as const;
 export type Role = (typeof ROLES)[number];
 
 /**
@@ -30,6 +35,12 @@ export interface TopologyAdapters {
   readonly embedder: Embedder;
   /** The nearest-past-contexts index behind P_vec. */
   readonly index?: VectorIndex;
+  /** Every A/B/C event and dead letter (MongoDB `events`, `dead_letters`). */
+  readonly archive?: ArchiveStore;
+  /** The latest revision of every session's H (MongoDB `training_examples`). */
+  readonly examples?: ExampleStore;
+  /** Flattened H for dashboards (Elasticsearch `sentencify-golden-YYYY.MM.DD`). */
+  readonly golden?: GoldenStore;
   readonly serde?: EventSerde;
   /** Where k-means runs (production: a worker thread). */
   readonly reclusterer?: (input: ReclusterInput) => Promise<ReclusterResult>;
@@ -63,6 +74,9 @@ export interface RunningTopology {
  *   A/B/C ─▶ session join ─▶ H (keyed by user) and dead letters
  *   H ─▶ profile fold (G) ─▶ re-clustering (J)      sink `profiles`
  *   H ─▶ vector index (high-consistency contexts)    sink `index`
+ *   H ─▶ latest revision per session                 sink `training-examples` (MongoDB)
+ *   H ─▶ golden indices for Kibana                   sink `golden` (Elasticsearch)
+ *   A/B/C + dead letters ─▶ raw archive               sink `archive` (MongoDB)
  *
  * Every consumer of H is a sink with its own consumer group on one runtime (`runSink`), so a slow
  * or unreachable store stalls only its own sink.
@@ -116,6 +130,14 @@ export function startTopology(
     sinks.push(
       createIndexSink({ index: a.index, embedder: a.embedder, topic: h, group: sinkGroup(cfg, 'index') }),
     );
+  if (runs('training-examples') && a.examples)
+    sinks.push(
+      createExamplesSink({ store: a.examples, topic: h, group: sinkGroup(cfg, 'training-examples') }),
+    );
+  if (runs('golden') && a.golden)
+    sinks.push(createGoldenSink({ store: a.golden, topic: h, group: sinkGroup(cfg, 'golden') }));
+  if (runs('archive') && a.archive)
+    sinks.push(createArchiveSink({ store: a.archive, topics: cfg.topics, group: sinkGroup(cfg, 'archive') }));
 
   const running = sinks.map((s) => runSink(s, runtime));
   const consumers = [

@@ -61,11 +61,20 @@ export function createReclusterJob(o: ReclusterJobOptions) {
     await o.retrier.io(() => o.clusters.replace(res.clusters, res.assignments), 'write clusters');
     const ms = performance.now() - t0;
     stats.reclusters += 1;
-    stats.lastRecluster = { users: res.assignments.size, clusters: res.clusters.length, ts: latestTs ?? '', ms };
+    stats.lastRecluster = {
+      users: res.assignments.size,
+      clusters: res.clusters.length,
+      ts: latestTs ?? '',
+      ms,
+    };
     o.metrics?.inc('sentencify_recluster_runs_total', 'Completed re-clusterings of users into J');
-    o.metrics?.observe('sentencify_recluster_duration_ms', 'Time of one re-clustering', ms, {}, [
-      10, 50, 100, 500, 1000, 2500, 5000, 10000, 30000,
-    ]);
+    o.metrics?.observe(
+      'sentencify_recluster_duration_ms',
+      'Time of one re-clustering',
+      ms,
+      {},
+      [10, 50, 100, 500, 1000, 2500, 5000, 10000, 30000],
+    );
   };
 
   const now = (): Promise<void> => {

@@ -113,7 +113,6 @@ export function toJoinBatch(
   }
 }
 
-
 /** A batch's values decoded by the serde, one per record; oversized ones are left to the codec. */
 export async function decodeDelivery(
   serde: EventSerde,

@@ -15,7 +15,8 @@ export function decodeExamples(records: readonly LogRecord[]): {
   const rejected: SinkRejection[] = [];
   for (const rec of records) {
     const h = decodeExample(rec);
-    if ('code' in h) rejected.push({ record: rec, reason: `not a training example (${h.code}): ${h.reason}` });
+    if ('code' in h)
+      rejected.push({ record: rec, reason: `not a training example (${h.code}): ${h.reason}` });
     else examples.push({ h, rec });
   }
   return { examples, rejected };

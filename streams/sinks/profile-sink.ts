@@ -51,7 +51,10 @@ export function createProfileSink(o: ProfileSinkOptions): Sink {
     async apply(records: readonly LogRecord[]) {
       const { examples, rejected } = decodeExamples(records);
       if (examples.length === 0) return { rejected };
-      const byText = await embedContexts((t) => o.embedder.embed(t), examples.map((x) => x.h));
+      const byText = await embedContexts(
+        (t) => o.embedder.embed(t),
+        examples.map((x) => x.h),
+      );
       const users = [...new Set(examples.map(({ h }) => h.user_id))];
       const loaded = await o.profiles.getMany(users);
       const current = new Map(users.map((u, i) => [u, loaded[i] ?? null]));

@@ -21,12 +21,6 @@ export interface ClusterStore {
   clusterOf(userIds: readonly string[]): Promise<(number | null)[]>;
 }
 
-/** The archive of H (MongoDB `training_examples` in production): upsert by id + revision. */
-export interface ExampleStore {
-  upsertMany(examples: readonly TrainingExample[]): Promise<void>;
-  count(): Promise<number>;
-}
-
 /** The partition a profile write is guarded by (the one it was last folded from) and its offset. */
 export function profileGuard(p: UserProfile): [string, number] {
   let best: [string, number] = ['-', -1];
@@ -69,16 +63,5 @@ export function createMemoryClusterStore(): ClusterStore {
     },
     clusters: async () => [...clusters],
     clusterOf: async (ids) => ids.map((id) => mapping.get(id) ?? null),
-  };
-}
-
-export function createMemoryExampleStore(): ExampleStore & { snapshot(): Map<string, TrainingExample> } {
-  const m = new Map<string, TrainingExample>();
-  return {
-    upsertMany: async (hs) => {
-      for (const h of hs) m.set(h.event_id, h);
-    },
-    count: async () => m.size,
-    snapshot: () => new Map(m),
   };
 }

@@ -1,0 +1,183 @@
+import { execFileSync } from 'node:child_process';
+import { join } from 'node:path';
+import { Client } from '@elastic/elasticsearch';
+import type { Kafka } from 'kafkajs';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { mulberry32 } from '../../common/random.ts';
+import type { SessionEvent, TrainingExample } from '../../schemas/index.ts';
+import { syntheticTraffic } from '../fixtures/synthetic-sessions.ts';
+import { TEST_CFG } from '../helpers/embedded-wheel.ts';
+import { mkA, mkB, mkC } from '../helpers/events.ts';
+import { storeUrl } from './stores.ts';
+import {
+  eventually,
+  expectSameOutcome,
+  flushEvents,
+  kafkaClient,
+  namespace,
+  type Outcome,
+  produce,
+  ROOT,
+  readProfiles,
+  reference,
+  type StreamProcess,
+  spawnStream,
+} from './stream-harness.ts';
+
+const svc = inject('services');
+const esUrl = svc.ok ? storeUrl(svc, 'ES_URL') : null;
+const START = Date.parse('2030-05-01T00:00:00Z');
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+describe.skipIf(!svc.ok || !esUrl)('the golden sink of the stream processor (Elasticsearch)', () => {
+  let kafka: Kafka;
+  let es: Client;
+  const running: StreamProcess[] = [];
+  const prefixes: string[] = [];
+  const start = (env: Record<string, string>) => {
+    const p = spawnStream(env);
+    running.push(p);
+    return p;
+  };
+  beforeAll(() => {
+    kafka = kafkaClient(svc);
+    es = new Client({ node: esUrl! });
+  });
+  afterAll(async () => {
+    await Promise.all(running.map((p) => p.kill('SIGKILL')));
+    for (const p of prefixes) {
+      await es.indices.delete({ index: `${p}*`, ignore_unavailable: true }).catch(() => {});
+      await es.indices.deleteIndexTemplate({ name: p.replace(/[-_.]+$/, '') }).catch(() => {});
+    }
+    await es.close();
+  });
+
+  const esNamespace = () => {
+    const n = namespace(svc);
+    const prefix = `${n.ns.toLowerCase()}-golden-`;
+    prefixes.push(prefix);
+    return { ...n, prefix, env: { ...n.env, ES_URL: esUrl!, ES_INDEX_PREFIX: prefix } };
+  };
+
+  const traffic = (sessions: number, seed: number): SessionEvent[] => {
+    const t = syntheticTraffic({ sessions, users: 60, seed, startMs: START, completeShare: 0.5 });
+    return [...t.events, ...flushEvents(TEST_CFG.sessionPartitions, `flush-${seed}`)];
+  };
+
+  /** Session id → revision of every golden document (all daily indices of the prefix). */
+  async function documents(prefix: string): Promise<Map<string, number>> {
+    await es.indices.refresh({ index: `${prefix}*`, ignore_unavailable: true, allow_no_indices: true });
+    const out = new Map<string, number>();
+    const res = await es.search<{ recommend_session_id: string; revision: number }>({
+      index: `${prefix}*`,
+      size: 10_000,
+      ignore_unavailable: true,
+      allow_no_indices: true,
+      _source: ['recommend_session_id', 'revision'],
+      query: { match_all: {} },
+    });
+    for (const h of res.hits.hits) {
+      const id = h._source!.recommend_session_id;
+      expect(out.has(id), `two documents for ${id}`).toBe(false);
+      out.set(id, h._source!.revision);
+    }
+    return out;
+  }
+
+  const latest = (ref: Outcome) => {
+    const m = new Map<string, number>();
+    for (const h of ref.examples.values() as Iterable<TrainingExample>)
+      m.set(h.recommend_session_id, Math.max(m.get(h.recommend_session_id) ?? 0, h.revision));
+    return m;
+  };
+  const withoutFlush = (m: Map<string, number>) => new Map([...m].filter(([id]) => !id.startsWith('flush-')));
+
+  it('1,000 interleaved sessions: one document per session at its latest revision, also after kill -9 ×3', async () => {
+    const events = traffic(1000, 41);
+    const ref = await reference(events);
+    const n = esNamespace();
+    const rnd = mulberry32(9);
+    let p = start(n.env);
+    let produced = 0;
+    const producing = (async () => {
+      while (produced < events.length) {
+        const chunk = events.slice(produced, produced + 100 + Math.floor(rnd() * 150));
+        await produce(kafka, n.topics, chunk);
+        produced += chunk.length;
+        await sleep(150);
+      }
+    })();
+    for (let kill = 0; kill < 3; kill++) {
+      await sleep(1500 + Math.floor(rnd() * 2500));
+      await p.kill('SIGKILL');
+      p = start(n.env);
+    }
+    await producing;
+    await eventually(
+      async () => expect(withoutFlush(await documents(n.prefix))).toEqual(latest(ref)),
+      150_000,
+    );
+    await eventually(() => expectSameOutcome(kafka, svc, n.topics, n.redisPrefix, ref), 60_000);
+  });
+
+  it('Elasticsearch away for 10 s: profiles stay current, the golden sink catches up with nothing lost or doubled', async () => {
+    const events = traffic(300, 42);
+    const ref = await reference(events);
+    const n = esNamespace();
+    start(n.env);
+    await produce(kafka, n.topics, events.slice(0, 150));
+    await eventually(async () => expect((await documents(n.prefix)).size).toBeGreaterThan(0));
+    execFileSync('bash', [join(ROOT, 'scripts/services/down.sh'), '--only', 'elasticsearch'], {
+      stdio: 'ignore',
+    });
+    const downAt = Date.now();
+    try {
+      await produce(kafka, n.topics, events.slice(150));
+      await eventually(
+        async () => {
+          const profiles = await readProfiles(svc, n.redisPrefix);
+          expect([...profiles.keys()].sort()).toEqual([...ref.profiles.keys()].sort());
+        },
+        9_000,
+        250,
+      );
+    } finally {
+      await sleep(Math.max(0, 10_000 - (Date.now() - downAt)));
+      execFileSync('bash', [join(ROOT, 'scripts/services/up.sh'), '--only', 'elasticsearch'], {
+        stdio: 'ignore',
+      });
+    }
+    await eventually(
+      async () => expect(withoutFlush(await documents(n.prefix))).toEqual(latest(ref)),
+      120_000,
+    );
+    await eventually(() => expectSameOutcome(kafka, svc, n.topics, n.redisPrefix, ref), 30_000);
+  });
+
+  it('events an outside client (kcat) produces become searchable documents', async () => {
+    const n = esNamespace();
+    start(n.env);
+    const session = `kcat-es-${Date.now()}`;
+    const ours = [mkA(session, 'kcat-user', 0), mkB(session, 'kcat-user', 1), mkC(session, 'kcat-user', 2)];
+    const topic = {
+      recommend: n.topics.recommend,
+      paraphrase: n.topics.paraphrase,
+      selection: n.topics.selection,
+    };
+    for (const e of ours) {
+      execFileSync('kcat', ['-P', '-b', svc.kafkaBrokers.split(',')[0]!, '-t', topic[e.type], '-K', '\t'], {
+        input: `${session}\t${JSON.stringify(e)}\n`,
+      });
+    }
+    await eventually(async () => {
+      await es.indices.refresh({ index: `${n.prefix}*`, ignore_unavailable: true, allow_no_indices: true });
+      const res = await es.search({
+        index: `${n.prefix}*`,
+        ignore_unavailable: true,
+        allow_no_indices: true,
+        query: { term: { recommend_session_id: session } },
+      });
+      expect(res.hits.hits).toHaveLength(1);
+    }, 60_000);
+  });
+});
