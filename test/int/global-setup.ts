@@ -79,17 +79,43 @@ async function containers(): Promise<{ services: Services; stop: () => Promise<v
     })
     .withWaitStrategy(tc.Wait.forLogMessage(/Kafka Server started/))
     .start();
+  // The stores, as the official images (the tests that stop a store use the local scripts and
+  // skip that part's restart here: they need `npm run services:up`).
+  const mongo = await new tc.GenericContainer('mongo:7')
+    .withExposedPorts(27017)
+    .withWaitStrategy(tc.Wait.forLogMessage(/Waiting for connections/))
+    .start();
+  const es = await new tc.GenericContainer('elasticsearch:8.19.21')
+    .withEnvironment({
+      'discovery.type': 'single-node',
+      'xpack.security.enabled': 'false',
+      'action.destructive_requires_name': 'false',
+      ES_JAVA_OPTS: '-Xms512m -Xmx512m',
+    })
+    .withExposedPorts(9200)
+    .withWaitStrategy(tc.Wait.forHttp('/_cluster/health?wait_for_status=yellow', 9200))
+    .start();
+  const qdrant = await new tc.GenericContainer('qdrant/qdrant:v1.17.0')
+    .withExposedPorts(6333)
+    .withWaitStrategy(tc.Wait.forHttp('/readyz', 6333))
+    .start();
+  const url = (c: { getHost(): string; getMappedPort(p: number): number }, scheme: string, port: number) =>
+    `${scheme}://${c.getHost()}:${c.getMappedPort(port)}`;
   return {
     services: {
       ok: true,
       kafkaBrokers: '127.0.0.1:19092',
-      redisUrl: `redis://${redis.getHost()}:${redis.getMappedPort(6379)}`,
+      redisUrl: url(redis, 'redis', 6379),
       source: 'testcontainers',
-      stores: {},
+      stores: {
+        MONGODB_URL: `${url(mongo, 'mongodb', 27017)}/`,
+        ES_URL: url(es, 'http', 9200),
+        QDRANT_URL: url(qdrant, 'http', 6333),
+      },
       storeProblems: {},
     },
     stop: async () => {
-      await Promise.allSettled([redis.stop(), kafka.stop()]);
+      await Promise.allSettled([redis, kafka, mongo, es, qdrant].map((c) => c.stop()));
     },
   };
 }
@@ -103,7 +129,7 @@ export default async function setup(project: TestProject) {
   const file = readEnvFile(join(ROOT, '.services.env'));
   const kafkaBrokers = process.env.KAFKA_BROKERS ?? file.KAFKA_BROKERS;
   const redisUrl = process.env.REDIS_URL ?? file.REDIS_URL;
-  let services: Omit<Services, 'stores' | 'storeProblems'>;
+  let services: Omit<Services, 'stores' | 'storeProblems'> & Partial<Pick<Services, 'stores'>>;
   let stop = async () => {};
   if (kafkaBrokers && redisUrl) {
     const problem = await unreachable({ kafkaBrokers, redisUrl });
@@ -131,9 +157,10 @@ export default async function setup(project: TestProject) {
       };
     }
   }
-  const stores: Partial<Record<StoreVariable, string>> = {};
+  const stores: Partial<Record<StoreVariable, string>> = { ...services.stores };
   const storeProblems: Partial<Record<StoreVariable, string>> = {};
   for (const v of STORE_VARIABLES) {
+    if (stores[v]) continue;
     const url = process.env[v] ?? file[v];
     if (!url) {
       storeProblems[v] = `${v} is not set and not in .services.env (run \`npm run services:up\`)`;
