@@ -3,7 +3,7 @@ import type { Embedder } from '../embeddings/embedder.ts';
 import type { LogRecord } from '../log/event-log.ts';
 import { contextPointsFromExamples } from './context-points.ts';
 import { decodeExamples, embedContexts } from './decode-examples.ts';
-import type { Sink } from './sink.ts';
+import type { Sink, SinkRejection } from './sink.ts';
 
 export interface IndexSinkOptions {
   readonly index: VectorIndex;
@@ -21,6 +21,12 @@ export interface IndexSinkOptions {
    * log does not hold up /recommend in the same process.
    */
   readonly sliceSize?: number;
+  /**
+   * Records decoded and embedded per part (default 128). A batch goes through in parts, in record
+   * order: part k+1 is decoded and embedded while part k's deletes and upserts are in flight, so
+   * the sink's CPU overlaps the store's I/O instead of adding to it.
+   */
+  readonly partSize?: number;
 }
 
 const yieldLoop = () => new Promise<void>((r) => setImmediate(r));
@@ -31,33 +37,67 @@ const yieldLoop = () => new Promise<void>((r) => setImmediate(r));
  * revision no longer qualifies is deleted. Point id = session id, so replays and revisions
  * upsert the same point.
  *
+ * A batch is written in parts of `partSize` records taken in order. Each part's writes (its
+ * deletes, then its upserts) join one ordered chain, so the store sees them in record order —
+ * the writes of a later revision always land after those of an earlier one, and a replayed batch
+ * ends in the same index — while the next part is prepared. `apply` returns (or throws) only
+ * once every write it started has settled, so a retry never races a write of the attempt before.
+ *
  * @example
  * runSink(createIndexSink({ index, embedder, topic: topics.trainingExamples, group }), deps);
  */
 export function createIndexSink(o: IndexSinkOptions): Sink {
-  const slice = o.sliceSize ?? 256;
+  const slice = Math.max(1, o.sliceSize ?? 256);
+  const partSize = Math.max(1, o.partSize ?? 128);
   return {
     name: 'index',
     group: o.group,
     topics: [o.topic],
     fromBeginning: o.fromBeginning ?? true,
     async apply(records: readonly LogRecord[]) {
-      const { examples, rejected } = decodeExamples(records);
-      const hs = examples.map((x) => x.h);
-      const byText = await embedContexts((t) => o.embedder.embed(t), hs);
-      const { upserts, deletes } = contextPointsFromExamples(hs, (h) =>
-        h.context ? byText.get(h.context.text) : null,
-      );
-      // Deletes first: a session whose latest revision no longer qualifies leaves the index, and
-      // one that qualifies again in this batch is upserted after.
-      if (deletes.length > 0) await o.index.delete(deletes);
-      for (let i = 0; i < upserts.length; i += slice) {
-        await o.index.upsert(upserts.slice(i, i + slice));
-        if (i + slice < upserts.length) await yieldLoop();
-      }
-      return {
-        counts: { upserts: upserts.length, deletes: deletes.length, undecodable: rejected.length },
+      const rejected: SinkRejection[] = [];
+      let upserted = 0;
+      let deleted = 0;
+      // The store's writes, one after another in record order; `failed` stops preparing parts
+      // whose writes could not run anyway (the chain skips them after a failure).
+      let chain: Promise<void> = Promise.resolve();
+      let failed = false;
+      const enqueue = (write: () => Promise<void>) => {
+        chain = chain.then(write);
+        chain.catch(() => {
+          failed = true;
+        });
       };
+      try {
+        for (let at = 0; at < records.length && !failed; at += partSize) {
+          const part = decodeExamples(records.slice(at, at + partSize));
+          rejected.push(...part.rejected);
+          const hs = part.examples.map((x) => x.h);
+          const byText = await embedContexts((t) => o.embedder.embed(t), hs);
+          const { upserts, deletes } = contextPointsFromExamples(hs, (h) =>
+            h.context ? byText.get(h.context.text) : null,
+          );
+          upserted += upserts.length;
+          deleted += deletes.length;
+          if (deletes.length === 0 && upserts.length === 0) continue;
+          enqueue(async () => {
+            // Deletes first: a session whose latest revision here no longer qualifies leaves the
+            // index, and one that qualifies again in a later part is upserted after.
+            if (deletes.length > 0) await o.index.delete(deletes);
+            for (let i = 0; i < upserts.length; i += slice) {
+              if (i > 0) await yieldLoop();
+              await o.index.upsert(upserts.slice(i, i + slice));
+            }
+          });
+          // Let the request leave before the next part's CPU-bound decoding and embedding.
+          if (at + partSize < records.length) await yieldLoop();
+        }
+        await chain;
+      } finally {
+        // Never return (or throw) with a write still in flight: the retry would race it.
+        await chain.catch(() => {});
+      }
+      return { counts: { upserts: upserted, deletes: deleted, undecodable: rejected.length } };
     },
   };
 }
