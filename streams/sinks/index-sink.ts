@@ -1,4 +1,5 @@
 import type { VectorIndex } from '../../api/vector/vector-index.ts';
+import type { TrainingExample } from '../../schemas/index.ts';
 import type { Embedder } from '../embeddings/embedder.ts';
 import type { LogRecord } from '../log/event-log.ts';
 import { contextPointsFromExamples } from './context-points.ts';
@@ -22,12 +23,17 @@ export interface IndexSinkOptions {
    */
   readonly sliceSize?: number;
   /**
-   * Records decoded and embedded per part (default 128). A batch goes through in parts, in record
+   * Records decoded and embedded per part (default 256). A batch goes through in parts, in record
    * order: part k+1 is decoded and embedded while part k's deletes and upserts are in flight, so
-   * the sink's CPU overlaps the store's I/O instead of adding to it.
+   * the sink's CPU overlaps the store's I/O instead of adding to it. Smaller parts overlap more
+   * of a batch but cost a request each (measured against the local Qdrant peer: 128 did worse
+   * than 256 on batches of 500).
    */
   readonly partSize?: number;
 }
+
+/** Records decoded and embedded between two turns of the event loop. */
+const STEP = 32;
 
 const yieldLoop = () => new Promise<void>((r) => setImmediate(r));
 
@@ -48,7 +54,7 @@ const yieldLoop = () => new Promise<void>((r) => setImmediate(r));
  */
 export function createIndexSink(o: IndexSinkOptions): Sink {
   const slice = Math.max(1, o.sliceSize ?? 256);
-  const partSize = Math.max(1, o.partSize ?? 128);
+  const partSize = Math.max(1, o.partSize ?? 256);
   return {
     name: 'index',
     group: o.group,
@@ -70,10 +76,19 @@ export function createIndexSink(o: IndexSinkOptions): Sink {
       };
       try {
         for (let at = 0; at < records.length && !failed; at += partSize) {
-          const part = decodeExamples(records.slice(at, at + partSize));
-          rejected.push(...part.rejected);
-          const hs = part.examples.map((x) => x.h);
-          const byText = await embedContexts((t) => o.embedder.embed(t), hs);
+          const hs: TrainingExample[] = [];
+          const byText = new Map<string, ArrayLike<number>>();
+          const end = Math.min(records.length, at + partSize);
+          // In steps, yielding between them, so a write in flight gets the turns it needs to
+          // leave and to be answered while this part is prepared.
+          for (let s = at; s < end; s += STEP) {
+            if (s > at) await yieldLoop();
+            const step = decodeExamples(records.slice(s, Math.min(end, s + STEP)));
+            rejected.push(...step.rejected);
+            const stepHs = step.examples.map((x) => x.h);
+            for (const [t, v] of await embedContexts((t) => o.embedder.embed(t), stepHs)) byText.set(t, v);
+            hs.push(...stepHs);
+          }
           const { upserts, deletes } = contextPointsFromExamples(hs, (h) =>
             h.context ? byText.get(h.context.text) : null,
           );
