@@ -1,33 +1,30 @@
 import { execFileSync } from 'node:child_process';
-import { join } from 'node:path';
 import { Client } from '@elastic/elasticsearch';
 import type { Kafka } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { mulberry32 } from '../../common/random.ts';
-import type { SessionEvent, TrainingExample } from '../../schemas/index.ts';
-import { syntheticTraffic } from '../fixtures/synthetic-sessions.ts';
-import { TEST_CFG } from '../helpers/embedded-wheel.ts';
+import type { TrainingExample } from '../../schemas/index.ts';
 import { mkA, mkB, mkC } from '../helpers/events.ts';
 import { storeUrl } from './stores.ts';
 import {
   eventually,
   expectSameOutcome,
-  flushEvents,
   kafkaClient,
   namespace,
   type Outcome,
   produce,
-  ROOT,
+  produceWhileKilling,
   readProfiles,
   reference,
   type StreamProcess,
+  sessionTraffic,
   spawnStream,
+  withStoreStopped,
 } from './stream-harness.ts';
 
 const svc = inject('services');
 const esUrl = svc.ok ? storeUrl(svc, 'ES_URL') : null;
 const START = Date.parse('2030-05-01T00:00:00Z');
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const _sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe.skipIf(!svc.ok || !esUrl)('the golden sink of the stream processor (Elasticsearch)', () => {
   let kafka: Kafka;
@@ -59,10 +56,7 @@ describe.skipIf(!svc.ok || !esUrl)('the golden sink of the stream processor (Ela
     return { ...n, prefix, env: { ...n.env, ES_URL: esUrl!, ES_INDEX_PREFIX: prefix } };
   };
 
-  const traffic = (sessions: number, seed: number): SessionEvent[] => {
-    const t = syntheticTraffic({ sessions, users: 60, seed, startMs: START, completeShare: 0.5 });
-    return [...t.events, ...flushEvents(TEST_CFG.sessionPartitions, `flush-${seed}`)];
-  };
+  const traffic = (sessions: number, seed: number) => sessionTraffic(sessions, seed, START);
 
   /** Session id → revision of every golden document (all daily indices of the prefix). */
   async function documents(prefix: string): Promise<Map<string, number>> {
@@ -96,23 +90,14 @@ describe.skipIf(!svc.ok || !esUrl)('the golden sink of the stream processor (Ela
     const events = traffic(1000, 41);
     const ref = await reference(events);
     const n = esNamespace();
-    const rnd = mulberry32(9);
-    let p = start(n.env);
-    let produced = 0;
-    const producing = (async () => {
-      while (produced < events.length) {
-        const chunk = events.slice(produced, produced + 100 + Math.floor(rnd() * 150));
-        await produce(kafka, n.topics, chunk);
-        produced += chunk.length;
-        await sleep(150);
-      }
-    })();
-    for (let kill = 0; kill < 3; kill++) {
-      await sleep(1500 + Math.floor(rnd() * 2500));
-      await p.kill('SIGKILL');
-      p = start(n.env);
-    }
-    await producing;
+    const _p = await produceWhileKilling({
+      kafka,
+      topics: n.topics,
+      events,
+      start: () => start(n.env),
+      kills: 3,
+      seed: 9,
+    });
     await eventually(
       async () => expect(withoutFlush(await documents(n.prefix))).toEqual(latest(ref)),
       150_000,
@@ -130,12 +115,9 @@ describe.skipIf(!svc.ok || !esUrl)('the golden sink of the stream processor (Ela
       start(n.env);
       await produce(kafka, n.topics, events.slice(0, 150));
       await eventually(async () => expect((await documents(n.prefix)).size).toBeGreaterThan(0));
-      execFileSync('bash', [join(ROOT, 'scripts/services/down.sh'), '--only', 'elasticsearch'], {
-        stdio: 'ignore',
-      });
-      const downAt = Date.now();
-      try {
+      await withStoreStopped('elasticsearch', 10_000, async () => {
         await produce(kafka, n.topics, events.slice(150));
+        // The profile fold does not wait for Elasticsearch.
         await eventually(
           async () => {
             const profiles = await readProfiles(svc, n.redisPrefix);
@@ -144,12 +126,7 @@ describe.skipIf(!svc.ok || !esUrl)('the golden sink of the stream processor (Ela
           9_000,
           250,
         );
-      } finally {
-        await sleep(Math.max(0, 10_000 - (Date.now() - downAt)));
-        execFileSync('bash', [join(ROOT, 'scripts/services/up.sh'), '--only', 'elasticsearch'], {
-          stdio: 'ignore',
-        });
-      }
+      });
       await eventually(
         async () => expect(withoutFlush(await documents(n.prefix))).toEqual(latest(ref)),
         120_000,

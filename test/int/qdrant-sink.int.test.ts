@@ -1,31 +1,27 @@
-import { execFileSync } from 'node:child_process';
-import { join } from 'node:path';
 import { QdrantClient } from '@qdrant/js-client-rest';
 import type { Kafka } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { mulberry32 } from '../../common/random.ts';
-import type { RankedOption, SessionEvent, TrainingExample } from '../../schemas/index.ts';
+import type { RankedOption, TrainingExample } from '../../schemas/index.ts';
 import { contextPointsFromExamples } from '../../streams/sinks/context-points.ts';
-import { syntheticTraffic } from '../fixtures/synthetic-sessions.ts';
-import { TEST_CFG } from '../helpers/embedded-wheel.ts';
 import { client as http, spawnApi } from './api-harness.ts';
 import { storeUrl } from './stores.ts';
 import {
   eventually,
-  flushEvents,
   kafkaClient,
   namespace,
   type Outcome,
   produce,
-  ROOT,
+  produceWhileKilling,
   reference,
+  sessionTraffic,
   spawnStream,
+  withStoreStopped,
 } from './stream-harness.ts';
 
 const svc = inject('services');
 const qdrantUrl = svc.ok ? storeUrl(svc, 'QDRANT_URL') : null;
 const START = Date.parse('2030-07-01T00:00:00Z');
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const _sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe.skipIf(!svc.ok || !qdrantUrl)('Qdrant behind P_vec: the index sink and /recommend', () => {
   let kafka: Kafka;
@@ -52,10 +48,7 @@ describe.skipIf(!svc.ok || !qdrantUrl)('Qdrant behind P_vec: the index sink and 
     running.push(p);
     return p;
   };
-  const traffic = (sessions: number, seed: number): SessionEvent[] => {
-    const t = syntheticTraffic({ sessions, users: 60, seed, startMs: START, completeShare: 0.6 });
-    return [...t.events, ...flushEvents(TEST_CFG.sessionPartitions, `flush-${seed}`)];
-  };
+  const traffic = (sessions: number, seed: number) => sessionTraffic(sessions, seed, START, 0.6);
 
   /** The sessions whose latest revision qualifies for the index (high consistency, a kept option). */
   const expectedPoints = (ref: Outcome) => {
@@ -86,23 +79,14 @@ describe.skipIf(!svc.ok || !qdrantUrl)('Qdrant behind P_vec: the index sink and 
     const want = expectedPoints(ref);
     expect(want.size).toBeGreaterThan(100);
     const n = qdrantNamespace();
-    const rnd = mulberry32(3);
-    let p = stream(n.env);
-    let produced = 0;
-    const producing = (async () => {
-      while (produced < events.length) {
-        const chunk = events.slice(produced, produced + 100 + Math.floor(rnd() * 150));
-        await produce(kafka, n.topics, chunk);
-        produced += chunk.length;
-        await sleep(150);
-      }
-    })();
-    for (let kill = 0; kill < 3; kill++) {
-      await sleep(1500 + Math.floor(rnd() * 2500));
-      await p.kill('SIGKILL');
-      p = stream(n.env);
-    }
-    await producing;
+    const _p = await produceWhileKilling({
+      kafka,
+      topics: n.topics,
+      events,
+      start: () => stream(n.env),
+      kills: 3,
+      seed: 3,
+    });
     await eventually(async () => {
       const got = new Set([...(await points(n.collection))].filter((id) => !id.startsWith('flush-')));
       expect(got).toEqual(want);
@@ -133,18 +117,13 @@ describe.skipIf(!svc.ok || !qdrantUrl)('Qdrant behind P_vec: the index sink and 
       const vec = (ok.body.options as RankedOption[]).map((o) => o.components?.vec ?? 0);
       expect(Math.max(...vec)).toBeGreaterThan(0);
 
-      execFileSync('bash', [join(ROOT, 'scripts/services/down.sh'), '--only', 'qdrant'], { stdio: 'ignore' });
-      const downAt = Date.now();
-      try {
+      await withStoreStopped('qdrant', 10_000, async () => {
         await produce(kafka, n.topics, events.slice(half));
         const r = await c.post('/recommend', { user_id: 'someone', text });
         expect(r.status).toBe(200);
         expect(r.body.degraded).toBe(true);
         expect(JSON.stringify(r.body.degraded_reasons)).toMatch(/vector_index/);
-      } finally {
-        await sleep(Math.max(0, 10_000 - (Date.now() - downAt)));
-        execFileSync('bash', [join(ROOT, 'scripts/services/up.sh'), '--only', 'qdrant'], { stdio: 'ignore' });
-      }
+      });
       await eventually(async () => {
         const got = new Set([...(await points(n.collection))].filter((id) => !id.startsWith('flush-')));
         expect(got).toEqual(want);

@@ -1,9 +1,10 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { Kafka, logLevel } from 'kafkajs';
 import { expect } from 'vitest';
+import { mulberry32 } from '../../common/random.ts';
 import {
   type SessionEvent,
   type TopicNames,
@@ -13,6 +14,7 @@ import {
 } from '../../schemas/index.ts';
 import { partitionForKey } from '../../streams/log/murmur2.ts';
 import { createRedisProfileStore } from '../../streams/stores/redis-stores.ts';
+import { syntheticTraffic } from '../fixtures/synthetic-sessions.ts';
 import { embeddedWheel, expectProfileClose, TEST_CFG } from '../helpers/embedded-wheel.ts';
 import type { Services } from './global-setup.ts';
 
@@ -311,4 +313,64 @@ export async function expectSameOutcome(
   const profiles = await readProfiles(svc, prefix);
   expect([...profiles.keys()].sort()).toEqual([...ref.profiles.keys()].sort());
   for (const [u, g] of ref.profiles) expectProfileClose(profiles.get(u)!, g);
+}
+
+/** Synthetic traffic for a namespace, closed by flush events (one per A/B/C partition). */
+export function sessionTraffic(
+  sessions: number,
+  seed: number,
+  startMs: number,
+  completeShare = 0.5,
+): SessionEvent[] {
+  const t = syntheticTraffic({ sessions, users: 60, seed, startMs, completeShare });
+  return [...t.events, ...flushEvents(TEST_CFG.sessionPartitions, `flush-${seed}`)];
+}
+
+/**
+ * Produces `events` in random chunks while the stream processor is kill -9'ed `kills` times and
+ * restarted; resolves with the process that runs at the end.
+ */
+export async function produceWhileKilling(o: {
+  kafka: Kafka;
+  topics: TopicNames;
+  events: readonly SessionEvent[];
+  start: () => StreamProcess;
+  kills: number;
+  seed: number;
+}): Promise<StreamProcess> {
+  const rnd = mulberry32(o.seed);
+  const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+  let p = o.start();
+  let produced = 0;
+  const producing = (async () => {
+    while (produced < o.events.length) {
+      const chunk = o.events.slice(produced, produced + 100 + Math.floor(rnd() * 150));
+      await produce(o.kafka, o.topics, chunk);
+      produced += chunk.length;
+      await sleep(150);
+    }
+  })();
+  for (let kill = 0; kill < o.kills; kill++) {
+    await sleep(1500 + Math.floor(rnd() * 2500));
+    await p.kill('SIGKILL');
+    p = o.start();
+  }
+  await producing;
+  return p;
+}
+
+/** Stops a local store (scripts/services) for at least `ms`, running `meanwhile` while it is away. */
+export async function withStoreStopped(
+  name: string,
+  ms: number,
+  meanwhile: () => Promise<void>,
+): Promise<void> {
+  execFileSync('bash', [join(ROOT, 'scripts/services/down.sh'), '--only', name], { stdio: 'ignore' });
+  const downAt = Date.now();
+  try {
+    await meanwhile();
+  } finally {
+    await new Promise((r) => setTimeout(r, Math.max(0, ms - (Date.now() - downAt))));
+    execFileSync('bash', [join(ROOT, 'scripts/services/up.sh'), '--only', name], { stdio: 'ignore' });
+  }
 }
