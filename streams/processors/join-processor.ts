@@ -198,8 +198,10 @@ export function startJoinProcessor(deps: JoinProcessorDeps, cfg: TopologyConfig)
   return {
     stats,
     async stop() {
-      await loop.stop();
-      if (!retrier.dead) await drain().catch((err) => deps.onError?.(err));
+      // The last confirmed checkpoints are committed while the consumer is still in its group.
+      await loop.stop(async () => {
+        if (!retrier.dead) await drain().catch((err) => deps.onError?.(err));
+      });
     },
     kill() {
       retrier.kill();

@@ -274,9 +274,11 @@ export function runSink(sink: Sink, deps: SinkRuntimeDeps): RunningSink {
       stopCollecting?.();
       if (timer) clearTimeout(timer);
       timer = null;
-      await loop.stop();
-      // A graceful stop applies what the micro-batch still holds (a kill leaves it to the replay).
-      if (stats.status !== 'failed' && buffer.length > 0) await flush(true).catch(() => {});
+      // A graceful stop applies what the micro-batch still holds (a kill leaves it to the replay),
+      // and commits it while the consumer is still in its group.
+      await loop.stop(async () => {
+        if (stats.status !== 'failed' && buffer.length > 0) await flush(true).catch(() => {});
+      });
       if (timer) clearTimeout(timer);
       stats.status = stats.status === 'failed' ? 'failed' : 'stopped';
       await sink.close?.();

@@ -2,8 +2,11 @@ import { concatMap, type Observable, type Subscription } from 'rxjs';
 import { Killed } from './retry.ts';
 
 export interface StepLoop {
-  /** Stop taking inputs; the step in flight finishes first. */
-  stop(): Promise<void>;
+  /**
+   * Stop taking inputs; the step in flight finishes first, then `last` runs (while the source is
+   * still subscribed: a consumer can still commit), then the source is left.
+   */
+  stop(last?: () => Promise<void>): Promise<void>;
   /** Stop at once (the caller also kills its retrier, so the step in flight does no more I/O). */
   kill(): void;
 }
@@ -23,9 +26,12 @@ export function runSteps<T>(
   onError: (err: unknown) => void,
 ): StepLoop {
   let current: Promise<void> = Promise.resolve();
+  let stopping = false;
   const sub: Subscription = inputs$
     .pipe(
       concatMap((x) => {
+        // Once stopping, inputs are left unprocessed (and unacknowledged: nothing more comes).
+        if (stopping) return Promise.resolve();
         const p = step(x);
         current = p.catch(() => {});
         return p;
@@ -33,9 +39,14 @@ export function runSteps<T>(
     )
     .subscribe({ error: (err) => (err instanceof Killed ? undefined : onError(err)) });
   return {
-    async stop() {
+    async stop(last) {
+      stopping = true;
       await current;
-      sub.unsubscribe();
+      try {
+        await last?.();
+      } finally {
+        sub.unsubscribe();
+      }
     },
     kill() {
       sub.unsubscribe();
