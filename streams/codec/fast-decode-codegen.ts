@@ -2,7 +2,6 @@ import {
   BAIL,
   codePointLength,
   collectStringChecks,
-  compile,
   compileValues,
   type FastParser,
   noChecks,
