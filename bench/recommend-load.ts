@@ -3,6 +3,7 @@
  *
  *   npx tsx bench/recommend-load.ts [--quick] [--users 10000] [--contexts 100000] [--nprobe 8] [--connections 32]
  *                                   [--duration 15] [--rate 1000] [--rate-duration 30] [--cpu-prof] [--no-sweep]
+ *                                   [--low-rate 200] [--in-process-duration 10] [--no-qdrant]
  *
  * The server runs in a child process (bench/recommend/server.ts): the machine has 2 cores, and a
  * load generator in the server's process would take the server's thread. The child builds the API
@@ -18,7 +19,13 @@
  * was due (coordinated-omission free: the headline p99), and with autocannon's `overallRate`, which
  * sends each connection's share of a second back to back at the start of the second (so it
  * measures 1,000-request bursts; reported for reference); (c) the open loop again at 25, 50 and
- * 75 % of the maximum, to show the rate at which the p99 target holds. Bodies rotate over 4,096 pre-built
+ * 75 % of the maximum, to show the rate at which the p99 target holds; (d) the open loop at 200 req/s
+ * (`--low-rate`) on the in-process index; (e) the route's search + scoring called in process
+ * (bench/recommend/in-process.ts) in every worker at once for a fixed time, so that
+ * `recommend_overhead_ratio` = (a)'s /recommend max ÷ that rate; (f) with a Qdrant at QDRANT_URL (or
+ * in .services.env), the same contexts upserted into a fresh collection, a second server reading
+ * P_vec from it, and the open loop at 200 req/s again (failed searches counted: those answers are
+ * degraded); without one, (f) is skipped with the reason. Bodies rotate over 4,096 pre-built
  * requests (users, texts from simulator/data/contexts.csv, some with a document and field).
  *
  * Writes bench/results/recommend.json. `--cpu-prof` records the server's V8 CPU profile of the two
@@ -27,7 +34,8 @@
  */
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
-import { round } from './lib/common.ts';
+import { environment } from '../common/environment.ts';
+import { ROOT, round } from './lib/common.ts';
 import { profileSummary } from './recommend/profile-summary.ts';
 import { runRecommendBench } from './recommend/run-bench.ts';
 
@@ -59,6 +67,9 @@ if (isMain) {
       'profile-summary': { type: 'string' },
       workers: { type: 'string' },
       name: { type: 'string' },
+      'low-rate': { type: 'string' },
+      'in-process-duration': { type: 'string' },
+      'no-qdrant': { type: 'boolean', default: false },
     },
   });
   const num = (v: string | undefined) => (v === undefined ? undefined : Number(v));
@@ -78,7 +89,24 @@ if (isMain) {
         .map(([file, share]) => ({ file, share: round(share, 3) })),
     );
   } else {
+    // The Qdrant half reads QDRANT_URL (or .services.env from `npm run services:up`), and skips
+    // with the reason when it is unset or does not answer.
+    const env = environment(process.env.SERVICES_ENV_FILE ?? `${ROOT}/.services.env`);
+    const url = env.QDRANT_URL;
+    const qdrantSkip = args['no-qdrant']
+      ? '--no-qdrant'
+      : !url
+        ? 'QDRANT_URL unset and not in .services.env (npm run services:up starts the local peer)'
+        : await fetch(url, { signal: AbortSignal.timeout(3000) }).then(
+            (r) => (r.ok ? undefined : `${url} answered ${r.status}`),
+            (e: Error) => `${url} unreachable (${e.message})`,
+          );
     await runRecommendBench({
+      qdrant:
+        url && !qdrantSkip ? { url, ...(env.QDRANT_API_KEY ? { apiKey: env.QDRANT_API_KEY } : {}) } : null,
+      qdrantSkip,
+      lowRate: num(args['low-rate']),
+      inProcessDuration: num(args['in-process-duration']),
       quick: args.quick,
       users: num(args.users),
       contexts: num(args.contexts),

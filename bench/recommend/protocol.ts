@@ -15,6 +15,16 @@ export interface ServeParams {
   readonly seed: number;
   /** Server processes sharing the ports (node:cluster), as `npm run api` runs with API_WORKERS. */
   readonly workers: number;
+  /**
+   * Read P_vec's neighbours from this Qdrant collection (already holding the same contexts,
+   * `contextBatches`) instead of the in-process index.
+   */
+  readonly qdrant?: {
+    readonly url: string;
+    readonly apiKey?: string;
+    readonly collection: string;
+    readonly timeoutMs?: number;
+  };
 }
 
 export interface ReadyMessage {
@@ -32,4 +42,18 @@ export interface CpuMessage {
   readonly eluIdle: number;
   readonly heapMb: number;
   readonly rssMb: number;
+}
+
+/** The parent asks every worker to run search + scoring in process for `durationMs`. */
+export interface InProcessMessage {
+  readonly type: 'in-process';
+  readonly durationMs: number;
+}
+export interface InProcessDone {
+  readonly type: 'in-process-done';
+  /** Calls completed, summed over the workers. */
+  readonly calls: number;
+  /** The longest worker's wall time, ms. */
+  readonly ms: number;
+  readonly workers: number;
 }

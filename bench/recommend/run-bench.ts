@@ -1,5 +1,8 @@
 import os from 'node:os';
 import { join } from 'node:path';
+import { QdrantClient } from '@qdrant/js-client-rest';
+import { createQdrantVectorIndex } from '../../api/vector/qdrant-vector-index.ts';
+import { mulberry32 } from '../../common/random.ts';
 import { fmt, machine, round, writeResult } from '../lib/common.ts';
 import {
   type Measured,
@@ -11,6 +14,7 @@ import {
   summarise,
 } from './load-generators.ts';
 import { PROFILE_DIR, type ServeParams } from './protocol.ts';
+import { contextBatches } from './server-data.ts';
 import { startServer } from './server-handle.ts';
 
 export interface RecommendBenchOptions {
@@ -41,6 +45,16 @@ export interface RecommendBenchOptions {
   readonly name?: string;
   /** Also find where the p99 target holds: open loop at 25/50/75 % of the max (default true). */
   readonly sweep?: boolean;
+  /** The low fixed rate both backends are compared at (default 200 req/s). */
+  readonly lowRate?: number;
+  /** Seconds of the in-process search + scoring run (default 10, quick 5). */
+  readonly inProcessDuration?: number;
+  /**
+   * The Qdrant half: the same contexts upserted into a fresh collection there and /recommend at
+   * `lowRate` against it. Null or absent: skipped, with `qdrantSkip` as the reason.
+   */
+  readonly qdrant?: { readonly url: string; readonly apiKey?: string; readonly timeoutMs?: number } | null;
+  readonly qdrantSkip?: string;
   readonly log?: (line: string) => void;
 }
 
@@ -72,6 +86,9 @@ interface PhaseResult {
 
 export interface RecommendBenchResult {
   readonly recommend_p99_ms_at_1000rps: number;
+  readonly recommend_overhead_ratio: number;
+  readonly recommend_p99_ms_memory_200rps: number;
+  readonly recommend_p99_ms_qdrant_200rps: number | null;
   readonly recommend_ratio_vs_bare: number;
   readonly recommend_rps_max: number;
   readonly bare_rps_max: number;
@@ -104,6 +121,8 @@ export async function runRecommendBench(opts: RecommendBenchOptions = {}): Promi
   const rateDuration = opts.rateDuration ?? (quick ? 8 : 30);
   const warmup = quick ? 2 : 4;
   const sweepDuration = quick ? 4 : 8;
+  const lowRate = opts.lowRate ?? 200;
+  const inProcessS = opts.inProcessDuration ?? (quick ? 5 : 10);
   const loadBefore = os.loadavg().map((x) => round(x, 2));
 
   log(
@@ -282,11 +301,56 @@ export async function runRecommendBench(opts: RecommendBenchOptions = {}): Promi
       }
     }
 
+    log(`  (d) /recommend at ${lowRate} req/s for ${rateDuration}s (in-process index)`);
+    const lowMemory = record(
+      `POST /recommend @${lowRate} (paced, memory)`,
+      'rate',
+      'paced',
+      128,
+      lowRate,
+      await phase(() =>
+        runPaced({
+          port: apiPort,
+          path: '/recommend',
+          bodies,
+          rate: lowRate,
+          duration: rateDuration,
+          maxSockets: 128,
+        }),
+      ),
+    );
+
+    // (e) The ceiling under the HTTP figure: the route's search + scoring called in process, in
+    // each of the same workers at once, on the same data and bodies (bench/recommend/in-process.ts).
+    await settle(barePort);
+    log(
+      `  (e) search + scoring in process, ${params.workers} worker${params.workers === 1 ? '' : 's'}, ${inProcessS}s`,
+    );
+    const inProc = await server.inProcess(inProcessS * 1000);
+    const inProcessRate = round(inProc.calls / (inProc.ms / 1000));
+    log(
+      `  in-process search + scoring ${fmt(inProcessRate)} calls/s (${fmt(inProc.calls)} calls in ${inProc.workers} workers)`,
+    );
+
     const stopped = await server.stop();
+    const qdrantHalf = await runQdrantHalf({
+      params,
+      bodies,
+      lowRate,
+      rateDuration,
+      warmup,
+      opts,
+      log,
+      record,
+    });
 
     const figures = {
       recommend_p99_ms_at_1000rps: paced.p99_ms,
+      recommend_overhead_ratio: round(recMax.rps / inProcessRate, 3),
+      recommend_p99_ms_memory_200rps: lowMemory.p99_ms,
+      recommend_p99_ms_qdrant_200rps: qdrantHalf.p99_ms,
       recommend_ratio_vs_bare: round(recMax.rps / bareGet.rps, 3),
+      recommend_in_process_calls_per_s: inProcessRate,
       recommend_rps_max: recMax.rps,
       bare_rps_max: bareGet.rps,
     };
@@ -329,20 +393,37 @@ export async function runRecommendBench(opts: RecommendBenchOptions = {}): Promi
           .reduce<number | null>((m, x) => Math.max(m ?? 0, x.rate), null),
       },
       ...figures,
-      targets: { recommend_p99_ms_at_1000rps: '<= 25', recommend_ratio_vs_bare: '>= 0.4' },
+      targets: {
+        recommend_p99_ms_at_1000rps: '<= 25',
+        recommend_overhead_ratio: '>= 0.5',
+        recommend_p99_ms_memory_200rps: '— (reported)',
+        recommend_p99_ms_qdrant_200rps: '— (reported)',
+      },
       met: {
         p99: figures.recommend_p99_ms_at_1000rps <= 25,
-        ratio: figures.recommend_ratio_vs_bare >= 0.4,
+        overhead_ratio: figures.recommend_overhead_ratio >= 0.5,
       },
       notes: [
         'The server runs in a child process and the load generator in this one: on 2 cores each gets about one.',
         'recommend_p99_ms_at_1000rps is from the open-loop generator: one request per ms, each timed from when it was due.',
         "autocannon's overallRate sends each connection's share of a second back to back at the second's start, so " +
           'its fixed-rate figure is the latency of 1,000-request bursts; kept for reference.',
-        'recommend_ratio_vs_bare divides by GET /bare; recommend_ratio_vs_bare_post by POST /bare with the same body, parsed.',
+        'recommend_overhead_ratio = the autocannon max of POST /recommend ÷ the calls/s of the same search + scoring ' +
+          'called in process (bench/recommend/in-process.ts) in the same workers at once, on the same data and bodies: ' +
+          'what HTTP, body validation, building and serialising A and the JSON answer leave of the ceiling.',
+        'recommend_ratio_vs_bare (no longer a suite figure) divides by GET /bare; recommend_ratio_vs_bare_post by POST /bare with the same body, parsed.',
+        ...qdrantHalf.notes,
         'Percentiles are of every response time seen (not autocannon’s histogram, which has no p95).',
       ],
-      details: { build, phases, sweep, events: stopped, cpu_profiles: profiles },
+      details: {
+        build,
+        phases,
+        sweep,
+        events: stopped,
+        in_process: { ...inProc, calls_per_s: inProcessRate, duration_s: inProcessS },
+        qdrant: qdrantHalf.details,
+        cpu_profiles: profiles,
+      },
       machine: { ...machine(), memory: `${machine().memory_gb} GB`, loadavg_before: loadBefore },
     };
     const file = writeResult(result);
@@ -363,11 +444,129 @@ export async function runRecommendBench(opts: RecommendBenchOptions = {}): Promi
       `${name} (${params.workers} server worker${params.workers === 1 ? '' : 's'}): p99 at ${rate} req/s ${fmt(figures.recommend_p99_ms_at_1000rps, 2)} ms` +
         `${paced.overloaded ? ` (OVERLOADED: it sustains ~${fmt(recMax.rps)} req/s)` : ''} (target ≤ 25), ` +
         `max ${fmt(figures.recommend_rps_max)} req/s = ${figures.recommend_ratio_vs_bare} × bare GET ` +
-        `(${fmt(figures.bare_rps_max)} req/s; target ≥ 0.4), ${result.figures.recommend_ratio_vs_bare_post} × bare POST`,
+        `(${fmt(figures.bare_rps_max)} req/s), ${result.figures.recommend_ratio_vs_bare_post} × bare POST; ` +
+        `overhead ratio ${figures.recommend_overhead_ratio} (÷ ${fmt(inProcessRate)} in-process calls/s; target ≥ 0.5); ` +
+        `p99 at ${lowRate} req/s: memory ${fmt(lowMemory.p99_ms, 2)} ms, qdrant ${qdrantHalf.p99_ms === null ? `skipped (${qdrantHalf.notes.join('; ')})` : `${fmt(qdrantHalf.p99_ms, 2)} ms`}`,
     );
     log(`wrote ${file}`);
     return result;
   } finally {
     if (server.child.exitCode === null) server.child.kill('SIGKILL');
+  }
+}
+
+/**
+ * The Qdrant half: the same contexts (`contextBatches`, same seed) upserted into a fresh
+ * collection and optimised, a second server whose workers read P_vec from it, and /recommend at
+ * the low rate. Searches that failed (the answer degraded, still a 200) are counted, and a run
+ * with any is noted, since its p99 is partly that of answers without P_vec.
+ */
+async function runQdrantHalf(a: {
+  params: ServeParams;
+  bodies: readonly string[];
+  lowRate: number;
+  rateDuration: number;
+  warmup: number;
+  opts: RecommendBenchOptions;
+  log: (line: string) => void;
+  record: (
+    name: string,
+    mode: 'max' | 'rate',
+    tool: 'autocannon' | 'paced',
+    conns: number,
+    target: number | null,
+    m: Measured,
+  ) => { p99_ms: number; rps: number; overloaded: boolean; requests: number };
+}): Promise<{ p99_ms: number | null; notes: string[]; details: Record<string, unknown> }> {
+  const { params, lowRate, log } = a;
+  const q = a.opts.qdrant;
+  if (!q) {
+    const why = a.opts.qdrantSkip ?? 'no Qdrant given';
+    log(`  (f) Qdrant half skipped: ${why}`);
+    return {
+      p99_ms: null,
+      notes: [`recommend_p99_ms_qdrant_200rps skipped: ${why}`],
+      details: { skipped: why },
+    };
+  }
+  const collection = `bench_recommend_${process.pid}`;
+  const index = createQdrantVectorIndex({
+    url: q.url,
+    ...(q.apiKey ? { apiKey: q.apiKey } : {}),
+    collection,
+    dim: params.dim,
+    timeoutMs: 60_000,
+  });
+  try {
+    log(`  (f) Qdrant at ${q.url}: upserting the ${fmt(params.contexts)} contexts into ${collection}…`);
+    const t0 = performance.now();
+    await index.ensure();
+    for (const batch of contextBatches(params, mulberry32(params.seed))) await index.upsert(batch);
+    const upsertS = (performance.now() - t0) / 1000;
+    const t1 = performance.now();
+    const optimised = await index.optimizeIndex();
+    const optimiseS = (performance.now() - t1) / 1000;
+    log(
+      `  upserted in ${fmt(upsertS, 1)} s, optimised in ${fmt(optimiseS, 1)} s (${JSON.stringify(optimised)})`,
+    );
+    const server = await startServer({ ...params, qdrant: { ...q, collection } });
+    try {
+      const { apiPort, barePort } = server.ready;
+      // Warm-up at the rate itself: a closed loop at full speed would only queue up at the peer.
+      await runPaced({
+        port: apiPort,
+        path: '/recommend',
+        bodies: a.bodies,
+        rate: lowRate,
+        duration: a.warmup,
+        maxSockets: 128,
+      });
+      await settle(barePort);
+      const m = await measured(server, () =>
+        runPaced({
+          port: apiPort,
+          path: '/recommend',
+          bodies: a.bodies,
+          rate: lowRate,
+          duration: a.rateDuration,
+          maxSockets: 128,
+        }),
+      );
+      const p = a.record(`POST /recommend @${lowRate} (paced, qdrant)`, 'rate', 'paced', 128, lowRate, m);
+      const stopped = await server.stop();
+      const notes: string[] = [];
+      if (stopped.searchErrors > 0) {
+        notes.push(
+          `qdrant half: ${stopped.searchErrors} searches failed (those answers came back degraded, without P_vec), ` +
+            `${round((100 * stopped.searchErrors) / Math.max(1, p.requests), 1)} % of the measured requests and the warm-up's`,
+        );
+      }
+      if (p.overloaded || p.rps < 0.95 * lowRate) {
+        notes.push(`qdrant half: could not keep ${lowRate} req/s (${fmt(p.rps)} req/s answered)`);
+      }
+      return {
+        p99_ms: p.p99_ms,
+        notes,
+        details: {
+          url: q.url,
+          collection,
+          upsert_s: round(upsertS, 1),
+          optimise_s: round(optimiseS, 1),
+          after_optimise: optimised,
+          search_errors: stopped.searchErrors,
+          events: stopped,
+        },
+      };
+    } finally {
+      if (server.child.exitCode === null) server.child.kill('SIGKILL');
+    }
+  } finally {
+    await new QdrantClient({
+      url: q.url,
+      checkCompatibility: false,
+      ...(q.apiKey ? { apiKey: q.apiKey } : {}),
+    })
+      .deleteCollection(collection)
+      .catch(() => {});
   }
 }

@@ -80,24 +80,25 @@ function syntheticProfile(
   return p;
 }
 
-/** What the server child serves from: the stores, the index, the request bodies, and build figures. */
-export async function buildServerData(params: ServeParams) {
-  const t0 = performance.now();
-  const { users, contexts, dim, koShare, seed } = params;
-  const rnd = mulberry32(seed);
-  const keys = indexOptions(DEFAULT_VOCABULARY).keys;
-
-  // Past contexts: what the index holds in production, the offline embedder's vectors of
-  // real-looking texts (two sentences of the context pool, same language, mostly the same
-  // category), the language that of the text and the option following the category (as real
-  // contexts do). The request texts below come from the same pool, so each query has real
-  // neighbours and the language filter meets the structure it meets in production.
+/**
+ * The past contexts the index holds, in batches of 1,000: what the index holds in production, the
+ * offline embedder's vectors of real-looking texts (two sentences of the context pool, same
+ * language, mostly the same category), the language that of the text and the option following the
+ * category (as real contexts do). The request texts come from the same pool, so each query has real
+ * neighbours and the language filter meets the structure it meets in production. Deterministic for
+ * `rnd`: the server child draws them first from the seed, and the Qdrant half of the benchmark
+ * draws the same ones to upsert them into a collection.
+ */
+export function* contextBatches(
+  params: Pick<ServeParams, 'contexts' | 'dim' | 'koShare' | 'users'>,
+  rnd: () => number,
+): Generator<VectorPoint[]> {
+  const { contexts, dim, koShare, users } = params;
   const pool = loadContextPool();
   const byLang = new Map<string, typeof pool>();
   for (const c of pool) byLang.set(c.language, [...(byLang.get(c.language) ?? []), c]);
   const langs = [...byLang.keys()].sort();
-  const index = createMemoryVectorIndex({ dim, nprobe: params.nprobe });
-  const batch: VectorPoint[] = [];
+  let batch: VectorPoint[] = [];
   const intensities = DEFAULT_VOCABULARY.intensities;
   for (let i = 0; i < contexts; i++) {
     const language =
@@ -126,10 +127,26 @@ export async function buildServerData(params: ServeParams) {
       },
     });
     if (batch.length === 1000 || i === contexts - 1) {
-      index.upsertSync(batch);
-      batch.length = 0;
+      yield batch;
+      batch = [];
     }
   }
+}
+
+/**
+ * What the server child serves from: the stores, the in-process index (null with `index: false`,
+ * when the server reads a Qdrant collection holding the same contexts), the request bodies, and
+ * build figures.
+ */
+export async function buildServerData(params: ServeParams, opts: { index?: boolean } = {}) {
+  const t0 = performance.now();
+  const { users, dim, seed } = params;
+  const rnd = mulberry32(seed);
+  const keys = indexOptions(DEFAULT_VOCABULARY).keys;
+  const pool = loadContextPool();
+  const index = opts.index === false ? null : createMemoryVectorIndex({ dim, nprobe: params.nprobe });
+  // Drawn either way, so the users and bodies below are the same for both backends.
+  for (const batch of contextBatches(params, rnd)) index?.upsertSync(batch);
   const indexMs = performance.now() - t0;
 
   // Users: per-option mean contexts near the texts they wrote (embeddings of pool texts).
@@ -202,8 +219,8 @@ export async function buildServerData(params: ServeParams) {
     bodies,
     build: {
       index_build_s: round(indexMs / 1000, 1),
-      index_size: index.stats().size,
-      index_lists: index.stats().lists,
+      index_size: index ? index.stats().size : params.contexts,
+      index_lists: index ? index.stats().lists : 0,
       profiles_build_s: round(profilesMs / 1000, 1),
       users,
       option_embeddings: optionEmbeddings,

@@ -1,7 +1,7 @@
 import { type ChildProcess, fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { ROOT } from '../lib/common.ts';
-import type { CpuMessage, ReadyMessage, ServeParams } from './protocol.ts';
+import type { CpuMessage, InProcessDone, ReadyMessage, ServeParams } from './protocol.ts';
 
 const SERVER = fileURLToPath(new URL('./server.ts', import.meta.url));
 
@@ -13,14 +13,24 @@ export interface Server {
   /** V8 CPU profile of the server between start and stop (inspector, in the child). */
   profileStart(): Promise<void>;
   profileStop(file: string): Promise<string>;
-  stop(): Promise<{ emitted: number; emittedBytes: number }>;
+  /** Search + scoring in process in every worker at once for `durationMs` (in-process.ts). */
+  inProcess(durationMs: number): Promise<InProcessDone>;
+  stop(): Promise<Stopped>;
+}
+
+/** What the server counted: events emitted, and searches that failed (answers degraded). */
+export interface Stopped {
+  readonly emitted: number;
+  readonly emittedBytes: number;
+  readonly searchErrors: number;
 }
 
 export async function startServer(params: ServeParams): Promise<Server> {
   const execArgv = ['--import', 'tsx'];
   const child = fork(SERVER, [JSON.stringify(params)], { cwd: ROOT, execArgv, stdio: 'inherit' });
   const waiting = new Map<number, (m: CpuMessage) => void>();
-  let stopped: ((m: { emitted: number; emittedBytes: number }) => void) | null = null;
+  let stopped: ((m: Stopped) => void) | null = null;
+  let inProcessDone: ((m: InProcessDone) => void) | null = null;
   let nextId = 1;
   let onProfile: ((m: Record<string, unknown>) => void) | null = null;
   const profileCall = (msg: Record<string, unknown>) =>
@@ -33,7 +43,8 @@ export async function startServer(params: ServeParams): Promise<Server> {
     child.on('message', (m: { type: string } & Record<string, unknown>) => {
       if (m.type === 'ready') resolve(m as unknown as ReadyMessage);
       else if (m.type === 'cpu') waiting.get(m.id as number)?.(m as unknown as CpuMessage);
-      else if (m.type === 'stopped') stopped?.(m as unknown as { emitted: number; emittedBytes: number });
+      else if (m.type === 'stopped') stopped?.(m as unknown as Stopped);
+      else if (m.type === 'in-process-done') inProcessDone?.(m as unknown as InProcessDone);
       else if (m.type === 'profile-started' || m.type === 'profile-stopped') onProfile?.(m);
     });
   });
@@ -50,9 +61,14 @@ export async function startServer(params: ServeParams): Promise<Server> {
       await profileCall({ type: 'profile-start' });
     },
     profileStop: async (file) => (await profileCall({ type: 'profile-stop', file })).file as string,
+    inProcess: (durationMs) =>
+      new Promise<InProcessDone>((resolve) => {
+        inProcessDone = resolve;
+        child.send({ type: 'in-process', durationMs });
+      }),
     stop: async () => {
       const exited = new Promise((resolve) => child.once('exit', resolve));
-      const counts = await new Promise<{ emitted: number; emittedBytes: number }>((resolve) => {
+      const counts = await new Promise<Stopped>((resolve) => {
         stopped = resolve;
         child.send({ type: 'stop' });
       });

@@ -11,11 +11,21 @@ import type { EventSink } from '../../api/event-sink.ts';
 import { createAbRouter } from '../../api/paraphrase/ab-router.ts';
 import { createOfflineParaphraser } from '../../api/paraphrase/offline-paraphraser.ts';
 import { DEFAULT_SCORING_CONFIG } from '../../api/scoring/index.ts';
+import { createQdrantVectorIndex } from '../../api/vector/qdrant-vector-index.ts';
+import type { VectorIndex } from '../../api/vector/vector-index.ts';
 import { MetricsRegistry } from '../../common/metrics.ts';
 import { DEFAULT_VOCABULARY } from '../../schemas/index.ts';
 import { createHashingEmbedder } from '../../streams/embeddings/hashing-embedder.ts';
 import { round } from '../lib/common.ts';
-import { type CpuMessage, PROFILE_DIR, type ReadyMessage, type ServeParams } from './protocol.ts';
+import { inProcessRecommender } from './in-process.ts';
+import {
+  type CpuMessage,
+  type InProcessDone,
+  type InProcessMessage,
+  PROFILE_DIR,
+  type ReadyMessage,
+  type ServeParams,
+} from './protocol.ts';
 import { buildServerData } from './server-data.ts';
 
 /**
@@ -81,6 +91,16 @@ async function clusterPrimary(params: ServeParams): Promise<void> {
           heapMb: sum('heapMb'),
           rssMb: sum('rssMb'),
         });
+      } else if (m.type === 'in-process') {
+        // Every worker at once, as the HTTP phases load them all.
+        const all = await Promise.all(workers.map((w) => ask(w, m, 'in-process-done')));
+        const done: InProcessDone = {
+          type: 'in-process-done',
+          calls: all.reduce((a, x) => a + (x.calls as number), 0),
+          ms: Math.max(...all.map((x) => x.ms as number)),
+          workers: all.length,
+        };
+        process.send!(done);
       } else if (m.type === 'profile-start') {
         process.send!(await ask(workers[0]!, m, 'profile-started'));
       } else if (m.type === 'profile-stop') {
@@ -89,7 +109,8 @@ async function clusterPrimary(params: ServeParams): Promise<void> {
         const all = await Promise.all(workers.map((w) => ask(w, m, 'stopped')));
         const emitted = all.reduce((a, x) => a + (x.emitted as number), 0);
         const emittedBytes = all.reduce((a, x) => a + (x.emittedBytes as number), 0);
-        process.send!({ type: 'stopped', emitted, emittedBytes });
+        const searchErrors = all.reduce((a, x) => a + (x.searchErrors as number), 0);
+        process.send!({ type: 'stopped', emitted, emittedBytes, searchErrors });
         setTimeout(() => process.exit(0), 100);
       }
     })();
@@ -101,9 +122,27 @@ async function serveMain(params: ServeParams): Promise<void> {
   const fixedPorts = process.env.BENCH_SERVER_PORTS
     ? (JSON.parse(process.env.BENCH_SERVER_PORTS) as { api: number; bare: number })
     : null;
-  const data = await buildServerData(params);
-  const { index, profiles, clusters, docs, bodies } = data;
+  const data = await buildServerData(params, { index: !params.qdrant });
+  const { profiles, clusters, docs, bodies } = data;
   const { dim } = params;
+  const backend: VectorIndex = params.qdrant
+    ? createQdrantVectorIndex({ ...params.qdrant, dim })
+    : data.index!;
+  // Failed searches (Qdrant away or over its timeout) make answers degraded, still 200s: counted
+  // here so a fast p99 of answers without P_vec cannot pass for one with it.
+  let searchErrors = 0;
+  const index: VectorIndex = {
+    backend: backend.backend,
+    dim: backend.dim,
+    upsert: (p) => backend.upsert(p),
+    delete: (ids) => backend.delete(ids),
+    size: () => backend.size(),
+    search: (v, k, f) =>
+      backend.search(v, k, f).catch((e: unknown) => {
+        searchErrors++;
+        throw e;
+      }),
+  };
   let emitted = 0;
   let emittedBytes = 0;
   const events: EventSink = {
@@ -113,12 +152,13 @@ async function serveMain(params: ServeParams): Promise<void> {
       emittedBytes += Buffer.byteLength(JSON.stringify(e));
     },
   };
+  const embedder = createHashingEmbedder(dim);
   const app = createApi({
     events,
     profiles,
     clusters,
     index,
-    embedder: createHashingEmbedder(dim),
+    embedder,
     router: createAbRouter({ a: createOfflineParaphraser(), salt: 'bench' }),
     docs,
     vocabulary: DEFAULT_VOCABULARY,
@@ -155,9 +195,26 @@ async function serveMain(params: ServeParams): Promise<void> {
   };
   process.send!(ready);
 
+  const inProcess = inProcessRecommender(
+    {
+      embedder,
+      profiles,
+      clusters,
+      index,
+      docs,
+      vocabulary: DEFAULT_VOCABULARY,
+      scoring: DEFAULT_SCORING_CONFIG,
+    },
+    bodies,
+  );
   let profiler: Session | null = null;
   process.on('message', (m: { type: string; id?: number }) => {
-    if (m.type === 'cpu') {
+    if (m.type === 'in-process') {
+      void inProcess((m as unknown as InProcessMessage).durationMs).then(({ calls, ms }) => {
+        const done: InProcessDone = { type: 'in-process-done', calls, ms, workers: 1 };
+        process.send!(done);
+      });
+    } else if (m.type === 'cpu') {
       const u = process.cpuUsage();
       const elu = performance.eventLoopUtilization();
       const mem = process.memoryUsage();
@@ -192,7 +249,7 @@ async function serveMain(params: ServeParams): Promise<void> {
     } else if (m.type === 'stop') {
       apiServer.close();
       bareServer.close();
-      process.send!({ type: 'stopped', emitted, emittedBytes });
+      process.send!({ type: 'stopped', emitted, emittedBytes, searchErrors });
       // process.exit, not a drain: keep-alive sockets of the load generator would hold it open.
       // --cpu-prof still writes its profile on exit.
       setTimeout(() => process.exit(0), 50);
