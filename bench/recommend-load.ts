@@ -3,7 +3,7 @@
  *
  *   npx tsx bench/recommend-load.ts [--quick] [--users 10000] [--contexts 100000] [--nprobe 8] [--connections 32]
  *                                   [--duration 15] [--rate 1000] [--rate-duration 30] [--cpu-prof] [--no-sweep]
- *                                   [--low-rate 200] [--in-process-duration 10] [--no-qdrant]
+ *                                   [--low-rate 200] [--in-process-duration = --duration] [--no-qdrant]
  *
  * The server runs in a child process (bench/recommend/server.ts): the machine has 2 cores, and a
  * load generator in the server's process would take the server's thread. The child builds the API
@@ -20,12 +20,12 @@
  * sends each connection's share of a second back to back at the start of the second (so it
  * measures 1,000-request bursts; reported for reference); (c) the open loop again at 25, 50 and
  * 75 % of the maximum, to show the rate at which the p99 target holds; (d) the open loop at 200 req/s
- * (`--low-rate`) on the in-process index; (e) the route's search + scoring called in process
+ * (`--low-rate`) on the in-process index; (a') right after (a), the route's search + scoring called in process
  * (bench/recommend/in-process.ts) in every worker at once for a fixed time, so that
- * `recommend_overhead_ratio` = (a)'s /recommend max ÷ that rate; (f) with a Qdrant at QDRANT_URL (or
+ * `recommend_overhead_ratio` = (a)'s /recommend max ÷ that rate; (e) with a Qdrant at QDRANT_URL (or
  * in .services.env), the same contexts upserted into a fresh collection, a second server reading
  * P_vec from it, and the open loop at 200 req/s again (failed searches counted: those answers are
- * degraded); without one, (f) is skipped with the reason. Bodies rotate over 4,096 pre-built
+ * degraded); without one, (e) is skipped with the reason. Bodies rotate over 4,096 pre-built
  * requests (users, texts from simulator/data/contexts.csv, some with a document and field).
  *
  * Writes bench/results/recommend.json. `--cpu-prof` records the server's V8 CPU profile of the two

@@ -47,7 +47,7 @@ export interface RecommendBenchOptions {
   readonly sweep?: boolean;
   /** The low fixed rate both backends are compared at (default 200 req/s). */
   readonly lowRate?: number;
-  /** Seconds of the in-process search + scoring run (default 10, quick 5). */
+  /** Seconds of the in-process search + scoring run (default: `duration`, as the HTTP maximum). */
   readonly inProcessDuration?: number;
   /**
    * The Qdrant half: the same contexts upserted into a fresh collection there and /recommend at
@@ -122,7 +122,7 @@ export async function runRecommendBench(opts: RecommendBenchOptions = {}): Promi
   const warmup = quick ? 2 : 4;
   const sweepDuration = quick ? 4 : 8;
   const lowRate = opts.lowRate ?? 200;
-  const inProcessS = opts.inProcessDuration ?? (quick ? 5 : 10);
+  const inProcessS = opts.inProcessDuration ?? duration;
   const loadBefore = os.loadavg().map((x) => round(x, 2));
 
   log(
@@ -233,6 +233,19 @@ export async function runRecommendBench(opts: RecommendBenchOptions = {}): Promi
       ),
     );
 
+    // (a') The ceiling under the HTTP figure: the route's search + scoring called in process, in
+    // each of the same workers at once, on the same data and bodies (bench/recommend/in-process.ts),
+    // right after the HTTP maximum so both see about the same machine (it is shared and noisy).
+    await settle(barePort);
+    log(
+      `  (a') search + scoring in process, ${params.workers} worker${params.workers === 1 ? '' : 's'}, ${inProcessS}s`,
+    );
+    const inProc = await server.inProcess(inProcessS * 1000);
+    const inProcessRate = round(inProc.calls / (inProc.ms / 1000));
+    log(
+      `  in-process search + scoring ${fmt(inProcessRate)} calls/s (${fmt(inProc.calls)} calls in ${inProc.workers} workers)`,
+    );
+
     log(`  (b) /recommend at ${rate} req/s for ${rateDuration}s`);
     const paced = record(
       `POST /recommend @${rate} (paced)`,
@@ -318,18 +331,6 @@ export async function runRecommendBench(opts: RecommendBenchOptions = {}): Promi
           maxSockets: 128,
         }),
       ),
-    );
-
-    // (e) The ceiling under the HTTP figure: the route's search + scoring called in process, in
-    // each of the same workers at once, on the same data and bodies (bench/recommend/in-process.ts).
-    await settle(barePort);
-    log(
-      `  (e) search + scoring in process, ${params.workers} worker${params.workers === 1 ? '' : 's'}, ${inProcessS}s`,
-    );
-    const inProc = await server.inProcess(inProcessS * 1000);
-    const inProcessRate = round(inProc.calls / (inProc.ms / 1000));
-    log(
-      `  in-process search + scoring ${fmt(inProcessRate)} calls/s (${fmt(inProc.calls)} calls in ${inProc.workers} workers)`,
     );
 
     const stopped = await server.stop();
@@ -482,7 +483,7 @@ async function runQdrantHalf(a: {
   const q = a.opts.qdrant;
   if (!q) {
     const why = a.opts.qdrantSkip ?? 'no Qdrant given';
-    log(`  (f) Qdrant half skipped: ${why}`);
+    log(`  (e) Qdrant half skipped: ${why}`);
     return {
       p99_ms: null,
       notes: [`recommend_p99_ms_qdrant_200rps skipped: ${why}`],
@@ -498,7 +499,7 @@ async function runQdrantHalf(a: {
     timeoutMs: 60_000,
   });
   try {
-    log(`  (f) Qdrant at ${q.url}: upserting the ${fmt(params.contexts)} contexts into ${collection}…`);
+    log(`  (e) Qdrant at ${q.url}: upserting the ${fmt(params.contexts)} contexts into ${collection}…`);
     const t0 = performance.now();
     await index.ensure();
     for (const batch of contextBatches(params, mulberry32(params.seed))) await index.upsert(batch);
