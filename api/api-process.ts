@@ -129,7 +129,8 @@ const app = createApi({
   // Ready = this instance can answer from the whole log: the topics exist and the index holds all
   // of H. Redis being away does not make it unready: /recommend still answers (degraded), and
   // taking every instance out of rotation at once would turn a degraded service into none.
-  ready: () => !stopping && topicsReady && (qdrant !== null || (topology?.sink('index')?.caughtUp() ?? false)),
+  ready: () =>
+    !stopping && topicsReady && (qdrant !== null || (topology?.sink('index')?.caughtUp() ?? false)),
   readyDetails: () => topology?.details() ?? {},
   metricsText: process.env.SENTENCIFY_API_WORKER === '1' ? clusterMetricsText : undefined,
 });

@@ -43,7 +43,10 @@ export class MetricsRegistry {
 
   private remember(name: string, labels: Labels, f: (v: number) => number): void {
     let m = this.mirror.get(name);
-    if (!m) this.mirror.set(name, (m = new Map()));
+    if (!m) {
+      m = new Map();
+      this.mirror.set(name, m);
+    }
     const k = key(labels);
     m.set(k, f(m.get(k) ?? 0));
   }
