@@ -3,10 +3,11 @@ import { createMemoryVectorIndex } from '../../../../api/vector/memory-vector-in
 import type { VectorIndex, VectorPoint } from '../../../../api/vector/vector-index.ts';
 import exampleH from '../../../../schemas/examples/h-training-example.json' with { type: 'json' };
 import { DEFAULT_TOPICS } from '../../../../schemas/index.ts';
+import { decodeExample } from '../../../../streams/codec/session-codec.ts';
 import type { Embedder } from '../../../../streams/embeddings/embedder.ts';
 import { createHashingEmbedder } from '../../../../streams/embeddings/hashing-embedder.ts';
 import type { LogRecord } from '../../../../streams/log/event-log.ts';
-import { createIndexSink } from '../../../../streams/sinks/index-sink.ts';
+import { createIndexSink, decodeExampleFast } from '../../../../streams/sinks/index-sink.ts';
 
 const topic = DEFAULT_TOPICS.trainingExamples;
 const dim = 16;
@@ -190,5 +191,83 @@ describe('index sink', () => {
     });
     await sink.apply(Array.from({ length: 5 }, (_, i) => h(`p${i}`, 1)));
     expect(r.ops.map((x) => x.ids.length)).toEqual([2, 2, 1]);
+  });
+});
+
+type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
+
+/** Every path into a value (the root excluded): where a breakage can go. */
+function pathsOf(v: Json, prefix: (string | number)[] = [], out: (string | number)[][] = []) {
+  const entries: [string | number, Json][] = Array.isArray(v)
+    ? v.map((x, i) => [i, x])
+    : v !== null && typeof v === 'object'
+      ? Object.entries(v)
+      : [];
+  for (const [k, x] of entries) {
+    out.push([...prefix, k]);
+    pathsOf(x, [...prefix, k], out);
+  }
+  return out;
+}
+
+/** A copy of `v` with the value at `path` replaced (`undefined`: deleted). */
+function withAt(v: Json, path: (string | number)[], value: Json | undefined): Json {
+  const copy = structuredClone(v);
+  let cur = copy as Record<string | number, Json>;
+  for (const k of path.slice(0, -1)) cur = cur[k] as Record<string | number, Json>;
+  const last = path[path.length - 1]!;
+  if (value === undefined) {
+    if (Array.isArray(cur)) cur.splice(last as number, 1);
+    else delete cur[last];
+  } else cur[last] = value;
+  return copy;
+}
+
+describe('the fast H decode', () => {
+  const base = exampleH as unknown as Json;
+  const valid: Json[] = [
+    base,
+    { ...(base as Record<string, Json>), context: null, chosen_option: null, outcome: 'rejected' },
+    { ...(base as Record<string, Json>), consistency: 'low', revision: 3, extra_key: 1 },
+  ];
+  const odd: (Json | undefined)[] = [
+    undefined,
+    null,
+    0,
+    -1,
+    1.5,
+    2 ** 53,
+    '',
+    'x',
+    '😀',
+    'x'.repeat(20_000),
+    '2026-13-01T00:00:00Z',
+    true,
+    [],
+    {},
+    { __proto__: 1 } as unknown as Json,
+  ];
+  const cases: Json[] = [...valid];
+  for (const v of valid) for (const path of pathsOf(v)) for (const x of odd) cases.push(withAt(v, path, x));
+
+  it('vouches for valid H (the fast path is on) with zod’s output, key order included', () => {
+    for (const v of valid) {
+      const r = rec(v);
+      const fast = decodeExampleFast(r);
+      expect('code' in fast).toBe(false);
+      expect(JSON.stringify(fast)).toBe(JSON.stringify(decodeExample(r)));
+    }
+  });
+
+  it(`gives decodeExample’s answer, dead letters and reasons included, on ${cases.length} breakages`, () => {
+    let invalid = 0;
+    for (const c of [...cases, Buffer.from('{"truncated'), Buffer.from([0, 0, 0, 0, 1, 123, 125])]) {
+      const r = rec(c);
+      const fast = decodeExampleFast(r);
+      const zod = decodeExample(r);
+      if ('code' in zod) invalid++;
+      expect(JSON.stringify(fast)).toBe(JSON.stringify(zod));
+    }
+    expect(invalid).toBeGreaterThan(cases.length / 3);
   });
 });
