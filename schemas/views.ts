@@ -47,6 +47,8 @@ export const trainingExampleSchema = z.object({
       explored: z.boolean(),
       model_version: z.string(),
       profile_version: z.number().int().nullable(),
+      /** The user's cluster when A was scored (A's `inputs.cluster_id`); absent in older H. */
+      cluster_id: z.number().int().min(0).nullable().optional(),
     })
     .nullable(),
   paraphrases: z.array(
@@ -58,6 +60,10 @@ export const trainingExampleSchema = z.object({
       provider: z.string(),
       model: z.string(),
       variant: z.string(),
+      /** LLM usage of this paraphrase (B's `llm`); absent in older H. */
+      prompt_tokens: z.number().int().min(0).optional(),
+      completion_tokens: z.number().int().min(0).optional(),
+      latency_ms: z.number().min(0).optional(),
     }),
   ),
   selection: z

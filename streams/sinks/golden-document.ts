@@ -62,7 +62,7 @@ export interface GoldenDocument {
   readonly cold_start: boolean | null;
   readonly alpha: number | null;
   readonly beta: number | null;
-  /** The user's cluster when A was scored; H does not carry it yet (A's `inputs.cluster_id`). */
+  /** The user's cluster when A was scored (A's `inputs.cluster_id`, copied into H's `recommended`). */
   readonly cluster: string | null;
   readonly shown: readonly ShownOption[];
   readonly shown_count: number;
@@ -251,7 +251,7 @@ export function goldenDocument(h: TrainingExample, o: GoldenDocOptions = {}): Go
     cold_start: a ? a.profile_version === null || a.profile_version === 0 : null,
     alpha: a?.alpha ?? null,
     beta: a?.beta ?? null,
-    cluster: null,
+    cluster: h.recommended?.cluster_id == null ? null : String(h.recommended.cluster_id),
     shown,
     shown_count: shown.length,
     top_option: top?.option ?? null,

@@ -134,6 +134,7 @@ export function buildExample(
           explored: a.explored,
           model_version: a.model_version,
           profile_version: a.profile_version,
+          cluster_id: a.inputs?.cluster_id ?? null,
         }
       : null,
     paraphrases: bs.map((b) => ({
@@ -144,6 +145,9 @@ export function buildExample(
       provider: b.llm.provider,
       model: b.llm.model,
       variant: b.llm.variant,
+      prompt_tokens: b.llm.prompt_tokens,
+      completion_tokens: b.llm.completion_tokens,
+      latency_ms: b.llm.latency_ms,
     })),
     selection: cEv
       ? {

@@ -11,6 +11,7 @@ import { inProcessClient, wheelPacer } from '../../simulator/run-evaluation.ts';
 import { simulate } from '../../simulator/simulate.ts';
 import { decodeExample } from '../../streams/codec/session-codec.ts';
 import type { LogRecord } from '../../streams/log/event-log.ts';
+import { goldenDocument } from '../../streams/sinks/golden-document.ts';
 import { createGoldenSink } from '../../streams/sinks/golden-sink.ts';
 import { createEsClient, createEsGoldenStore } from '../../streams/stores/es-golden-store.ts';
 import { mappedFields } from '../../streams/stores/golden-store.ts';
@@ -238,11 +239,17 @@ describe.skipIf(!url)('Elasticsearch golden indices', () => {
       for (const r of got) {
         const xs = models.get(String(r.model))!;
         expect(r['accepted-count']).toBe(xs.filter(accepted).length);
-        // H carries no LLM usage yet: no tokens; the offline paraphraser costs nothing
-        expect(r.tokens).toBe(0);
-        expect(r.cost).toBe(0);
-        expect(r['cost-per-accepted']).toBe(0);
-        expect(r['latency-p95']).toBeNull();
+        // H carries each paraphrase's LLM usage (B's llm block): the panel sums what the documents say.
+        const docs = xs.map((x) => goldenDocument(x));
+        const tokens = docs.reduce((n, d) => n + (d.total_tokens ?? 0), 0);
+        expect(tokens).toBeGreaterThan(0);
+        expect(r.tokens).toBe(tokens);
+        const cost = docs.reduce((n, d) => n + (d.cost_usd ?? 0), 0);
+        expect(Number(r.cost)).toBeCloseTo(cost, 6);
+        const latencies = docs.flatMap((d) => (d.llm_latency_ms === null ? [] : [d.llm_latency_ms]));
+        expect(latencies.length).toBeGreaterThan(0);
+        expect(Number(r['latency-p95'])).toBeGreaterThanOrEqual(Math.min(...latencies));
+        expect(Number(r['latency-p95'])).toBeLessThanOrEqual(Math.max(...latencies));
       }
     });
 
