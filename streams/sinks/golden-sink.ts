@@ -98,7 +98,10 @@ export function createGoldenSink(o: GoldenSinkOptions): Sink {
         if (slice.length === 0) continue;
         const part = decodePart(slice, rejected, o.prices);
         parts.push(part);
-        writes.push(o.store.write(part.entries.map((e) => e.write)));
+        const write = o.store.write(part.entries.map((e) => e.write));
+        // Handled below (allSettled); until then a failure must not count as unhandled.
+        write.catch(() => {});
+        writes.push(write);
         // let the bulk leave before the next part's CPU-bound decoding
         if (k < n - 1) await new Promise((r) => setImmediate(r));
       }
