@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { idSchema, isoUtc } from '../../schemas/common.ts';
 import { deadLetterSchema } from '../../schemas/dead-letter.ts';
 import type { TopicNames } from '../../schemas/index.ts';
+import { BAIL, compileFastParser, type FastParser, UnsupportedSchemaError } from '../codec/fast-decode.ts';
 import { describeIssues, registryHeaderLength } from '../codec/session-codec.ts';
 import type { LogRecord } from '../log/event-log.ts';
 import {
@@ -53,6 +54,16 @@ const envelopeSchema = z.object({
   ts: isoUtc,
 });
 
+/** The envelope check compiled from its zod schema; zod decides (and explains) what it cannot vouch for. */
+const fastEnvelope: FastParser | null = (() => {
+  try {
+    return compileFastParser(envelopeSchema);
+  } catch (err) {
+    if (err instanceof UnsupportedSchemaError) return null;
+    throw err;
+  }
+})();
+
 const originOf = (rec: LogRecord) => ({ topic: rec.topic, partition: rec.partition, offset: rec.offset });
 
 /**
@@ -63,9 +74,14 @@ const originOf = (rec: LogRecord) => ({ topic: rec.topic, partition: rec.partiti
 export function archivedEventOf(rec: LogRecord): Decoded<ArchivedEvent> {
   const parsed = parseJson(rec);
   if ('reason' in parsed) return parsed;
-  const res = envelopeSchema.safeParse(parsed.value);
-  if (!res.success) return { reason: `not an A/B/C event: ${describeIssues(res.error)}` };
-  const e = res.data;
+  const fast = fastEnvelope ? fastEnvelope(parsed.value) : BAIL;
+  let e: z.infer<typeof envelopeSchema>;
+  if (fast !== BAIL) e = fast as z.infer<typeof envelopeSchema>;
+  else {
+    const res = envelopeSchema.safeParse(parsed.value);
+    if (!res.success) return { reason: `not an A/B/C event: ${describeIssues(res.error)}` };
+    e = res.data;
+  }
   return {
     doc: {
       _id: e.event_id,
