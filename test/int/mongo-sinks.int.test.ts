@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import type { Kafka } from 'kafkajs';
 import { MongoClient } from 'mongodb';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import type { SessionEvent, TrainingExample } from '../../schemas/index.ts';
+import type { SessionEvent, TopicNames, TrainingExample } from '../../schemas/index.ts';
 import { mkA, mkB, mkC } from '../helpers/events.ts';
 import { storeUrl } from './stores.ts';
 import {
@@ -14,6 +14,7 @@ import {
   produce,
   produceWhileKilling,
   readProfiles,
+  readTopic,
   reference,
   type StreamProcess,
   sessionTraffic,
@@ -64,7 +65,12 @@ describe.skipIf(!svc.ok || !mongoUrl)(
     const traffic = (sessions: number, seed: number) => sessionTraffic(sessions, seed, START);
 
     /** Every event archived exactly once, every dead letter, and the newest revision of each session. */
-    async function expectMongoHolds(db: string, events: readonly SessionEvent[], ref: Outcome) {
+    async function expectMongoHolds(
+      db: string,
+      topics: TopicNames,
+      events: readonly SessionEvent[],
+      ref: Outcome,
+    ) {
       const d = client.db(db);
       const archived = await d
         .collection<{ _id: string }>('events')
@@ -72,8 +78,24 @@ describe.skipIf(!svc.ok || !mongoUrl)(
         .toArray();
       expect(archived.length).toBe(new Set(events.map((e) => e.event_id)).size);
       expect(new Set(archived.map((x) => x._id))).toEqual(new Set(events.map((e) => e.event_id)));
-      const dead = await d.collection('dead_letters').countDocuments();
-      expect(dead).toBe(ref.deadLetterCodes.length);
+      // Every dead letter on the topic archived once (by its code and the record it is about).
+      const letters = (await readTopic(kafka, topics.deadLetter, 1000)) as {
+        code: string;
+        sink?: string;
+        topic: string;
+        partition: number;
+        offset: number;
+      }[];
+      const want = new Set(
+        letters.map((l) => `${l.code}:${l.sink ? `${l.sink}:` : ''}${l.topic}/${l.partition}@${l.offset}`),
+      );
+      const dead = await d
+        .collection<{ _id: string }>('dead_letters')
+        .find({}, { projection: { _id: 1 } })
+        .toArray();
+      expect(dead.length).toBe(want.size);
+      expect(new Set(dead.map((x) => x._id))).toEqual(want);
+      expect(want.size).toBeGreaterThanOrEqual(ref.deadLetterCodes.length);
       const latest = new Map<string, number>();
       for (const h of ref.examples.values() as Iterable<TrainingExample>) {
         latest.set(h.recommend_session_id, Math.max(latest.get(h.recommend_session_id) ?? 0, h.revision));
@@ -98,7 +120,7 @@ describe.skipIf(!svc.ok || !mongoUrl)(
         kills: 3,
         seed: 5,
       });
-      await eventually(() => expectMongoHolds(n.db, events, ref), 150_000);
+      await eventually(() => expectMongoHolds(n.db, n.topics, events, ref), 150_000);
       await eventually(() => expectSameOutcome(kafka, svc, n.topics, n.redisPrefix, ref), 60_000);
       expect(p.proc.exitCode).toBeNull();
     });
@@ -134,7 +156,7 @@ describe.skipIf(!svc.ok || !mongoUrl)(
         await client.close();
         client = new MongoClient(mongoUrl!, { serverSelectionTimeoutMS: 5_000 });
         await client.connect();
-        await eventually(() => expectMongoHolds(n.db, events, ref), 120_000);
+        await eventually(() => expectMongoHolds(n.db, n.topics, events, ref), 120_000);
         await eventually(() => expectSameOutcome(kafka, svc, n.topics, n.redisPrefix, ref), 30_000);
         expect(p.proc.exitCode).toBeNull();
       },
