@@ -128,13 +128,6 @@ export class MetricsRegistry {
     return this.mirror.get(name)?.get(key(labels)) ?? 0;
   }
 
-  /** Sum of a counter or gauge over all its label values. */
-  total(name: string): number {
-    let s = 0;
-    for (const v of this.mirror.get(name)?.values() ?? []) s += v;
-    return s;
-  }
-
   get contentType(): string {
     return this.register.contentType;
   }

@@ -3,6 +3,7 @@ import type { MetricsRegistry } from '../../common/metrics.ts';
 import { encodeDeadLetter } from '../codec/session-codec.ts';
 import type { CommittedOffset, Delivery, EventLog, LogConsumer, LogRecord } from '../log/event-log.ts';
 import type { Sink, SinkRejection } from '../sinks/sink.ts';
+import { commitBestEffort } from './commit.ts';
 import { createRetrier, type OnRetry, type Retrier, type RetryPolicy } from './retry.ts';
 import { runSteps } from './step-loop.ts';
 
@@ -291,24 +292,4 @@ export function runSink(sink: Sink, deps: SinkRuntimeDeps): RunningSink {
       loop.kill();
     },
   };
-}
-
-/**
- * A commit that fails after a few tries is skipped, not fatal: offsets are only a restart
- * position, the next apply commits newer ones, and a failure here usually means a rebalance took
- * the partition away (its new owner resumes from the last good commit; sinks are idempotent).
- */
-export async function commitBestEffort(
-  retrier: Retrier,
-  consumer: LogConsumer,
-  offsets: readonly CommittedOffset[],
-  onRetry?: OnRetry,
-): Promise<void> {
-  if (offsets.length === 0) return;
-  try {
-    await retrier.io(() => consumer.commit(offsets), 'commit', { maxAttempts: 3 });
-  } catch (err) {
-    if (retrier.dead) throw err;
-    onRetry?.('commit (skipped)', err, 3);
-  }
 }
