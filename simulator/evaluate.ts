@@ -21,10 +21,35 @@ export interface Quality {
 }
 
 export interface RunReport extends Quality {
-  readonly per_persona: Record<string, Quality & { preferred: string }>;
+  /**
+   * `preferred`: what the persona's sessions were measured against — its single option, or
+   * doc field → option when that differed between its sessions' fields.
+   */
+  readonly per_persona: Record<string, Quality & { preferred: Preferred }>;
   readonly cold_start: { bucket: string; hit_at_1: number; sessions: number }[];
   readonly explored_share: number;
   readonly degraded_sessions: number;
+}
+
+/** A single expected option, or doc field → expected option. */
+export type Preferred = string | Readonly<Record<string, string>>;
+
+/** The options a persona's sessions were measured against: one string if all agree, else per field. */
+export function preferredOf(rs: readonly SessionRecord[]): Preferred {
+  const byDomain = new Map<string, string>();
+  for (const r of rs) if (!byDomain.has(r.domain ?? '')) byDomain.set(r.domain ?? '', r.preferred);
+  const distinct = new Set(byDomain.values());
+  if (distinct.size <= 1) return rs[0]?.preferred ?? '';
+  return Object.fromEntries([...byDomain].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+}
+
+/** `thesis→thesis:strong, email→email:strong` for a per-field preference. */
+export function formatPreferred(p: Preferred): string {
+  return typeof p === 'string'
+    ? p
+    : Object.entries(p)
+        .map(([d, o]) => `${d}→${o}`)
+        .join(', ');
 }
 
 const round = (x: number) => Math.round(x * 10_000) / 10_000;
@@ -57,7 +82,7 @@ export function evaluate(records: readonly SessionRecord[]): RunReport {
   for (const r of records) byPersona.set(r.persona, [...(byPersona.get(r.persona) ?? []), r]);
   const per_persona: RunReport['per_persona'] = {};
   for (const [name, rs] of [...byPersona].sort((a, b) => a[0].localeCompare(b[0]))) {
-    per_persona[name] = { preferred: rs[0]!.preferred, ...quality(rs) };
+    per_persona[name] = { preferred: preferredOf(rs), ...quality(rs) };
   }
   const cold_start = COLD_START_BUCKETS.map((bucket) => {
     const rs = records.filter((r) => bucketOf(r.past) === bucket);
@@ -77,17 +102,21 @@ export function formatReport(personalised: RunReport, baseline: RunReport | null
   const pct = (x: number) => `${(x * 100).toFixed(1).padStart(5)}%`;
   const lines: string[] = [];
   const w = Math.max(12, ...Object.keys(personalised.per_persona).map((n) => n.length));
+  const pw = Math.max(
+    26,
+    ...Object.values(personalised.per_persona).map((q) => formatPreferred(q.preferred).length),
+  );
   lines.push(
-    `  ${'persona'.padEnd(w)}  ${'preferred'.padEnd(26)} sessions  hit@1  (base)  NDCG@3  (base)  accept`,
+    `  ${'persona'.padEnd(w)}  ${'preferred'.padEnd(pw)} sessions  hit@1  (base)  NDCG@3  (base)  accept`,
   );
   for (const [name, q] of Object.entries(personalised.per_persona)) {
     const b = baseline?.per_persona[name];
     lines.push(
-      `  ${name.padEnd(w)}  ${q.preferred.padEnd(26)} ${String(q.sessions).padStart(8)} ${pct(q.hit_at_1)} ${pct(b?.hit_at_1 ?? 0)} ${pct(q.ndcg_at_3)} ${pct(b?.ndcg_at_3 ?? 0)} ${pct(q.acceptance_rate)}`,
+      `  ${name.padEnd(w)}  ${formatPreferred(q.preferred).padEnd(pw)} ${String(q.sessions).padStart(8)} ${pct(q.hit_at_1)} ${pct(b?.hit_at_1 ?? 0)} ${pct(q.ndcg_at_3)} ${pct(b?.ndcg_at_3 ?? 0)} ${pct(q.acceptance_rate)}`,
     );
   }
   lines.push(
-    `  ${'overall'.padEnd(w)}  ${''.padEnd(26)} ${String(personalised.sessions).padStart(8)} ${pct(personalised.hit_at_1)} ${pct(baseline?.hit_at_1 ?? 0)} ${pct(personalised.ndcg_at_3)} ${pct(baseline?.ndcg_at_3 ?? 0)} ${pct(personalised.acceptance_rate)}`,
+    `  ${'overall'.padEnd(w)}  ${''.padEnd(pw)} ${String(personalised.sessions).padStart(8)} ${pct(personalised.hit_at_1)} ${pct(baseline?.hit_at_1 ?? 0)} ${pct(personalised.ndcg_at_3)} ${pct(baseline?.ndcg_at_3 ?? 0)} ${pct(personalised.acceptance_rate)}`,
   );
   lines.push('');
   lines.push(

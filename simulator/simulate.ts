@@ -1,6 +1,7 @@
 import { mulberry32 } from '../common/random.ts';
 import type { RankedOption } from '../schemas/index.ts';
 import { allOptions, DEFAULT_VOCABULARY, type OptionVocabulary, optionKey } from '../schemas/index.ts';
+import { createDomainPicker } from './domains.ts';
 import type { Persona } from './personas/schema.ts';
 import type { ContextSample } from './pools/contexts.ts';
 
@@ -35,6 +36,8 @@ export interface SimulationOptions {
   readonly preferredShare?: number;
   /** Share of non-accepted sessions that end without any /select (default 0.3). */
   readonly abandonShare?: number;
+  /** Share of /recommend requests that declare the document's field (`doc_field`, default 0.5). */
+  readonly docFieldRate?: number;
   readonly vocabulary?: OptionVocabulary;
   readonly onProgress?: (done: number, total: number) => void;
 }
@@ -45,7 +48,12 @@ export interface SessionRecord {
   readonly user: string;
   /** Sessions this user had before this one. */
   readonly past: number;
+  /** The option this session is measured against: the persona's preference for `domain`. */
   readonly preferred: string;
+  /** The document's field: the persona's domain for the document, else the sentence's category. */
+  readonly domain?: string;
+  /** Whether the request told /recommend the field (`doc_field`). */
+  readonly docFieldDeclared?: boolean;
   /** Option keys as /recommend ranked them, rank 1 first. */
   readonly ranked: readonly string[];
   readonly explored: boolean;
@@ -80,8 +88,10 @@ function pickWeighted<T>(entries: readonly [T, number][], r: number): T {
 /**
  * Plays the personas against the API: each bot runs sessions A → B → C — pick a sentence from the
  * context pool, ask /recommend, choose an option by the persona's taste (sometimes a free style
- * request), ask /paraphrase, then accept or reject by its accept rate, or walk away. Bots write on
- * every topic, so only personalisation, not the context, can put their option first.
+ * request), ask /paraphrase, then accept or reject by its accept rate, or walk away. A context-free
+ * persona writes on every topic, so only personalisation, not the context, can put its option
+ * first; a context-dependent one (`domains`, `preferred_by_domain`) writes each document in one of
+ * its fields and picks by field, so the context and the user's history both carry signal.
  * Deterministic for a seed when the API and the pacer are.
  */
 export async function simulate(o: SimulationOptions, api: ApiClient, pacer: Pacer): Promise<SessionRecord[]> {
@@ -99,6 +109,9 @@ export async function simulate(o: SimulationOptions, api: ApiClient, pacer: Pace
     byKey.set(k, [...(byKey.get(k) ?? []), c]);
   }
   if (o.contexts.length === 0) throw new SimulationError('the context pool is empty', false);
+  // Domains and doc-field declarations draw from their own streams, so a context-free persona's
+  // sessions are the same draws as before these existed.
+  const domains = createDomainPicker(o.contexts, o.seed, o.docFieldRate ?? 0.5, preferredShare, options);
 
   const bots = o.personas.flatMap((persona, p) =>
     Array.from({ length: perPersona }, (_, j) => ({
@@ -107,6 +120,7 @@ export async function simulate(o: SimulationOptions, api: ApiClient, pacer: Pace
       joinsAt: j * gap,
       past: 0,
       doc: 0,
+      domain: null as string | null,
     })),
   );
   const records: SessionRecord[] = [];
@@ -125,21 +139,32 @@ export async function simulate(o: SimulationOptions, api: ApiClient, pacer: Pace
     for (const bot of bots) {
       if (bot.joinsAt > round || records.length >= o.sessions) continue;
       const persona = bot.persona;
-      const preferred = `${persona.preferred_category}:${persona.preferred_intensity}`;
       const language = persona.languages
         ? pickWeighted(Object.entries(persona.languages) as [string, number][], rnd())
         : rnd() < 0.5
           ? 'ko'
           : 'en';
-      const category = vocab.categories[Math.floor(rnd() * vocab.categories.length)]!;
-      const pool = byKey.get(`${category}|${language}`) ?? byKey.get(`${category}|en`) ?? o.contexts;
-      const ctx = pool[Math.floor(rnd() * pool.length)]!;
-      if (bot.past % 5 === 0) bot.doc++;
+      if (bot.past % 5 === 0) {
+        bot.doc++;
+        bot.domain = domains.documentDomain(persona);
+      }
+      let ctx: ContextSample;
+      if (bot.domain !== null) {
+        ctx = domains.context(bot.domain, language, rnd());
+      } else {
+        const category = vocab.categories[Math.floor(rnd() * vocab.categories.length)]!;
+        const pool = byKey.get(`${category}|${language}`) ?? byKey.get(`${category}|en`) ?? o.contexts;
+        ctx = pool[Math.floor(rnd() * pool.length)]!;
+      }
+      const domain = bot.domain ?? ctx.category;
+      const preferred = domains.expected(persona, domain);
+      const declared = domains.declare();
       const rec = await call('/recommend', {
         user_id: bot.user,
         text: ctx.text,
         language: ctx.language,
         doc_id: `${bot.user}-doc-${bot.doc}`,
+        ...(declared ? { doc_field: domain } : {}),
       });
       const ranked = (rec.options as RankedOption[]).map((x) => `${x.category}:${x.intensity}`);
       await pacer.wait(5_000);
@@ -147,7 +172,9 @@ export async function simulate(o: SimulationOptions, api: ApiClient, pacer: Pace
       const useStyle = persona.style_prompt.trim().length > 0 && rnd() < styleRate;
       let chosen: string | null = null;
       if (!useStyle) {
-        if (persona.option_distribution && Object.keys(persona.option_distribution).length > 0) {
+        if (domains.dependent(persona)) {
+          chosen = domains.choose(persona, domain, rnd());
+        } else if (persona.option_distribution && Object.keys(persona.option_distribution).length > 0) {
           chosen = pickWeighted(
             Object.entries(persona.option_distribution).filter(([k]) => options.includes(k)) as [
               string,
@@ -197,6 +224,8 @@ export async function simulate(o: SimulationOptions, api: ApiClient, pacer: Pace
         user: bot.user,
         past: bot.past,
         preferred,
+        domain,
+        docFieldDeclared: declared,
         ranked,
         explored: rec.explored === true,
         coldStart: rec.cold_start === true,

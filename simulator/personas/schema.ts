@@ -5,6 +5,9 @@ import { categorySchema, intensitySchema } from '../../schemas/index.ts';
 import { formatIssues } from '../corporate/load.ts';
 
 const share = z.number().min(0).max(1);
+const optionKeySchema = z
+  .string()
+  .regex(/^[a-z][a-z0-9_]*:(weak|moderate|strong)$/, 'an option key such as "thesis:strong"');
 
 /**
  * One persona, in the seeds' `personas.json` shape (Phase 3 plan): the five fields
@@ -19,9 +22,21 @@ export const personaSchema = z.object({
   style_prompt: z.string().max(500),
   accept_rate: share,
   /** Option key (`category:intensity`) → share of the persona's choices. */
-  option_distribution: z
-    .record(z.string().regex(/^[a-z][a-z0-9_]*:(weak|moderate|strong)$/), share)
+  option_distribution: z.record(optionKeySchema, share).optional(),
+  /**
+   * Doc field (a category) → share of the persona's sessions written in documents of that field;
+   * their sentences come from that field's part of the context pool. Shares are relative (they
+   * need not sum to 1). Without it the persona writes on every topic alike.
+   */
+  domains: z
+    .record(categorySchema, z.number().min(0))
+    .refine((d) => Object.values(d).some((v) => v > 0), 'at least one domain needs a share > 0')
     .optional(),
+  /**
+   * Doc field → the option (`category:intensity`) the persona picks when writing there; a field
+   * it does not name falls back to `preferred_category`/`preferred_intensity`.
+   */
+  preferred_by_domain: z.record(categorySchema, optionKeySchema).optional(),
   /** Language tag → share of the persona's text. */
   languages: z.record(z.string().min(1), share).optional(),
   /** The persona's most frequent style requests, most frequent first. */
@@ -45,8 +60,31 @@ export const personasFileSchema = z
     });
   });
 
+/** True when the persona's choice depends on what it writes (it has `domains` or `preferred_by_domain`). */
+export function isContextDependent(p: Persona): boolean {
+  return (
+    (p.domains !== undefined && Object.keys(p.domains).length > 0) ||
+    (p.preferred_by_domain !== undefined && Object.keys(p.preferred_by_domain).length > 0)
+  );
+}
+
+/**
+ * The option a persona picks in a document of `domain` — what a session is measured against:
+ * its `preferred_by_domain` entry, else its single preferred option.
+ *
+ * @example
+ * expectedOption(scholar, 'email'); // 'email:strong'
+ */
+export function expectedOption(p: Persona, domain: string | null): string {
+  const own = domain !== null ? p.preferred_by_domain?.[domain] : undefined;
+  return own ?? `${p.preferred_category}:${p.preferred_intensity}`;
+}
+
 /** The personas mined from the default generated sample (seed 42), shipped so the app needs no miner run. */
 export const DEFAULT_PERSONAS_PATH = fileURLToPath(new URL('../data/personas.json', import.meta.url));
+
+/** The context-dependent personas mined from the default context-dependent sample (seed 42). */
+export const CONTEXT_PERSONAS_PATH = fileURLToPath(new URL('../data/personas-context.json', import.meta.url));
 
 /** A personas file that cannot be used; the message names the file and every bad field (`[2].accept_rate: …`). */
 export class PersonasFileError extends Error {
