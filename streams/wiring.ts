@@ -1,3 +1,5 @@
+import type { KpiView } from '../analytics/kpis.ts';
+import { createKpiSink } from '../analytics/kpis-sink.ts';
 import type { VectorIndex } from '../api/vector/vector-index.ts';
 import type { MetricsRegistry } from '../common/metrics.ts';
 import type { ReclusterInput, ReclusterResult } from './clustering/cluster-profiles.ts';
@@ -20,7 +22,7 @@ import type { ClusterStore, ProfileStore } from './stores/profile-store.ts';
 import { sinkGroup, type TopologyConfig } from './topology-config.ts';
 
 /** What a process runs: the session join, and each consumer of H (or of A/B/C) by name. */
-export const ROLES = ['join', 'profiles', 'index', 'archive', 'training-examples', 'golden'] as const;
+export const ROLES = ['join', 'profiles', 'index', 'archive', 'training-examples', 'golden', 'kpis'] as const;
 export type Role = (typeof ROLES)[number];
 
 /**
@@ -41,6 +43,8 @@ export interface TopologyAdapters {
   readonly examples?: ExampleStore;
   /** Flattened H for dashboards (Elasticsearch `sentencify-golden-YYYY.MM.DD`). */
   readonly golden?: GoldenStore;
+  /** The dashboard's KPI view, folded from H and the dead letters in the process that serves it. */
+  readonly kpis?: KpiView;
   readonly serde?: EventSerde;
   /** Where k-means runs (production: a worker thread). */
   readonly reclusterer?: (input: ReclusterInput) => Promise<ReclusterResult>;
@@ -77,6 +81,7 @@ export interface RunningTopology {
  *   H ─▶ latest revision per session                 sink `training-examples` (MongoDB)
  *   H ─▶ golden indices for Kibana                   sink `golden` (Elasticsearch)
  *   A/B/C + dead letters ─▶ raw archive               sink `archive` (MongoDB)
+ *   H + dead letters ─▶ the dashboard's KPI view      sink `kpis` (in process)
  *
  * Every consumer of H is a sink with its own consumer group on one runtime (`runSink`), so a slow
  * or unreachable store stalls only its own sink.
@@ -138,6 +143,17 @@ export function startTopology(
     sinks.push(createGoldenSink({ store: a.golden, topic: h, group: sinkGroup(cfg, 'golden') }));
   if (runs('archive') && a.archive)
     sinks.push(createArchiveSink({ store: a.archive, topics: cfg.topics, group: sinkGroup(cfg, 'archive') }));
+
+  // The dashboard's KPI view (analytics/kpis.ts): in-memory, so in a group of this process alone.
+  if (runs('kpis') && a.kpis)
+    sinks.push(
+      createKpiSink({
+        view: a.kpis,
+        trainingExamples: h,
+        deadLetter: cfg.topics.deadLetter,
+        group: sinkGroup(cfg, 'kpis'),
+      }),
+    );
 
   const running = sinks.map((s) => runSink(s, runtime));
   const consumers = [
