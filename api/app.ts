@@ -1,13 +1,25 @@
 import { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
+import { secureHeaders } from 'hono/secure-headers';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import type { MetricsRegistry } from '../common/metrics.ts';
 import type { OptionVocabulary } from '../schemas/index.ts';
 import type { Embedder } from '../streams/embeddings/embedder.ts';
 import type { ClusterStore, ProfileStore } from '../streams/stores/profile-store.ts';
+import type { AuthConfig } from './auth/auth-config.ts';
+import { type ApiKeyVariables, authMiddleware } from './auth/middleware.ts';
+import { createRateLimiter } from './auth/rate-limit.ts';
 import type { DocStore } from './docs/doc-store.ts';
 import { ApiError } from './errors.ts';
 import type { EventSink } from './event-sink.ts';
+import { allowedMethods } from './http/route-match.ts';
+import {
+  corsAllowList,
+  DEFAULT_TRANSPORT_LIMITS,
+  methodNotAllowed,
+  type TransportLimits,
+  transportLimits,
+} from './http/transport.ts';
 import type { AbRouter } from './paraphrase/ab-router.ts';
 import { createRouteContext } from './routes/context.ts';
 import { opsRoutes } from './routes/ops.ts';
@@ -42,7 +54,21 @@ export interface ApiDeps {
   readonly readyDetails?: () => Record<string, unknown>;
   /** `/metrics` text other than this registry's (API workers: all workers summed by the primary). */
   readonly metricsText?: () => Promise<string>;
+  /** Keys, rate limits, CORS and size limits; absent: open, unlimited, no CORS, default sizes. */
+  readonly security?: ApiSecurity;
 }
+
+/** Who may call the API and the transport rules around it (README, Security). */
+export interface ApiSecurity {
+  readonly auth: AuthConfig;
+  /** Per key on the `events` routes; 0 or absent: no limit. */
+  readonly rateLimit?: { readonly perMinute: number; readonly burst?: number };
+  /** Origins a browser may call from (CORS); none by default. */
+  readonly corsOrigins?: readonly string[];
+  readonly limits?: TransportLimits;
+}
+
+export type { ApiKeyVariables } from './auth/middleware.ts';
 
 const MAX_BODY = 1024 * 1024;
 
@@ -58,9 +84,10 @@ const MAX_BODY = 1024 * 1024;
  * const res = await app.request('/recommend', { method: 'POST', body: JSON.stringify({ user_id: 'u1', text: 'Hi.' }) });
  */
 export function createApi(deps: ApiDeps) {
-  const app = new Hono();
+  const app = new Hono<{ Variables: ApiKeyVariables }>();
   const m = deps.metrics;
   const ctx = createRouteContext(deps);
+  const security = deps.security ?? { auth: { mode: 'open', reason: 'no auth configured' } as const };
 
   m.onCollect(async () => {
     m.set('sentencify_vector_index_size', 'Contexts in the vector index', await deps.index.size());
@@ -77,7 +104,27 @@ export function createApi(deps: ApiDeps) {
       route,
       status: c.res.status,
     });
+    const key = c.get('apiKey');
+    if (key)
+      m.inc('sentencify_http_requests_by_key_total', 'HTTP requests per API key name', { key: key.name });
   });
+  // Transport rules before anything reads the request (README, Security).
+  app.use('*', secureHeaders());
+  app.use('*', transportLimits(security.limits ?? DEFAULT_TRANSPORT_LIMITS));
+  app.use('*', corsAllowList(security.corsOrigins ?? []));
+  app.use(
+    '*',
+    authMiddleware({
+      auth: security.auth,
+      limiter: createRateLimiter({
+        perMinute: security.rateLimit?.perMinute ?? 0,
+        burst: security.rateLimit?.burst,
+        clock: Date.now,
+      }),
+      routes: () => app.routes,
+      metrics: m,
+    }),
+  );
   app.use(
     '*',
     bodyLimit({
@@ -96,9 +143,21 @@ export function createApi(deps: ApiDeps) {
   app.route('/', viewRoutes(ctx));
   app.route('/', opsRoutes(ctx));
 
-  app.notFound((c) =>
-    c.json({ error: 'not_found', message: `no route ${c.req.method} ${c.req.path}`, retriable: false }, 404),
-  );
+  app.notFound((c) => {
+    const allow = allowedMethods(app.routes, c.req.path);
+    if (allow.length > 0) {
+      const e = methodNotAllowed(c.req.method, c.req.path, allow);
+      return c.json({ error: e.code, message: e.message, retriable: false }, 405, e.headers);
+    }
+    return c.json(
+      {
+        error: 'not_found',
+        message: `no route ${c.req.method} ${c.req.path.slice(0, 200)}`,
+        retriable: false,
+      },
+      404,
+    );
+  });
 
   // The one place errors become HTTP (CONVENTIONS #8).
   app.onError((err, c) => {
@@ -107,6 +166,7 @@ export function createApi(deps: ApiDeps) {
       return c.json(
         { error: err.code, message: err.message, retriable: err.retriable, ...issues },
         err.status as ContentfulStatusCode,
+        err.headers,
       );
     }
     if (err instanceof ScoringError) {

@@ -1,14 +1,38 @@
 /** Errors that cross the API boundary carry a code, whether a retry can help, and their cause. */
 export class ApiError extends Error {
   readonly code: string;
-  readonly status: 400 | 404 | 409 | 413 | 415 | 422 | 429 | 500 | 502 | 503 | 504;
+  readonly status:
+    | 400
+    | 401
+    | 403
+    | 404
+    | 405
+    | 409
+    | 413
+    | 414
+    | 415
+    | 422
+    | 429
+    | 431
+    | 500
+    | 502
+    | 503
+    | 504;
   readonly retriable: boolean;
   readonly details?: unknown;
+  /** Headers the answer must carry (`WWW-Authenticate`, `Retry-After`, `Allow`). */
+  readonly headers?: Readonly<Record<string, string>>;
 
   constructor(
     code: string,
     message: string,
-    opts: { status: ApiError['status']; retriable?: boolean; cause?: unknown; details?: unknown },
+    opts: {
+      status: ApiError['status'];
+      retriable?: boolean;
+      cause?: unknown;
+      details?: unknown;
+      headers?: Readonly<Record<string, string>>;
+    },
   ) {
     super(message, { cause: opts.cause });
     this.name = 'ApiError';
@@ -16,6 +40,7 @@ export class ApiError extends Error {
     this.status = opts.status;
     this.retriable = opts.retriable ?? false;
     this.details = opts.details;
+    this.headers = opts.headers;
   }
 }
 

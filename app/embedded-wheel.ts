@@ -1,4 +1,6 @@
-import { createApi } from '../api/app.ts';
+import { randomBytes } from 'node:crypto';
+import { type ApiSecurity, createApi } from '../api/app.ts';
+import { sha256 } from '../api/auth/keys.ts';
 import { createMemoryDocStore } from '../api/docs/doc-store.ts';
 import { createLogEventSink } from '../api/event-sink.ts';
 import { createAbRouter } from '../api/paraphrase/ab-router.ts';
@@ -44,6 +46,8 @@ export interface EmbeddedWheelOptions {
   /** A second paraphrase endpoint: users are split between the offline paraphraser (A) and it (B). */
   readonly paraphraserB?: Paraphraser;
   readonly ready?: () => boolean;
+  /** API keys, rate limits, CORS (absent: open, as `npm start` runs without API_KEYS). */
+  readonly security?: ApiSecurity;
 }
 
 /**
@@ -93,6 +97,25 @@ export async function createEmbeddedWheel(o: EmbeddedWheelOptions = {}) {
   };
   let live: RunningTopology | null = null;
   const scoring: ScoringConfig = { ...DEFAULT_SCORING_CONFIG, ...o.scoring };
+  // With keys enforced, the in-process bots call with a key of their own, never printed.
+  const botKey = o.security?.auth.mode === 'keys' ? randomBytes(32).toString('base64url') : undefined;
+  const security: ApiSecurity | undefined =
+    o.security?.auth.mode === 'keys' && botKey
+      ? {
+          ...o.security,
+          auth: {
+            mode: 'keys',
+            keys: [
+              ...o.security.auth.keys,
+              {
+                name: 'embedded-bots',
+                digest: sha256(botKey),
+                scopes: new Set(['events', 'profiles'] as const),
+              },
+            ],
+          },
+        }
+      : o.security;
   const app = createApi({
     events: createLogEventSink(log, cfg.topics),
     profiles,
@@ -110,6 +133,7 @@ export async function createEmbeddedWheel(o: EmbeddedWheelOptions = {}) {
     clusterCacheMs: 0,
     ready: o.ready,
     readyDetails: () => live?.details() ?? {},
+    security,
   });
   const stats = {
     join: { records: 0, examples: 0, deadLetters: 0, deadLettersByCode: {}, batches: 0 } as JoinStats,
@@ -135,6 +159,8 @@ export async function createEmbeddedWheel(o: EmbeddedWheelOptions = {}) {
 
   return {
     app,
+    /** The bots' bearer key when keys are enforced (undefined: the API runs open). */
+    botKey,
     log,
     profiles,
     clusters,

@@ -42,7 +42,10 @@ export function inProcessClient(wheel: EmbeddedWheel): ApiClient {
     async post(path, body) {
       const res = await wheel.app.request(path, {
         method: 'POST',
-        headers: { 'content-type': 'application/json' },
+        headers: {
+          'content-type': 'application/json',
+          ...(wheel.botKey ? { authorization: `Bearer ${wheel.botKey}` } : {}),
+        },
         body: JSON.stringify(body),
       });
       return { status: res.status, body: await res.json() };

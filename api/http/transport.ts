@@ -1,0 +1,70 @@
+import type { MiddlewareHandler } from 'hono';
+import { cors } from 'hono/cors';
+import { ApiError } from '../errors.ts';
+
+export interface TransportLimits {
+  /** Longest path + query string, in characters (414 beyond). */
+  readonly maxPathChars: number;
+  /** Most bytes of header names and values together (431 beyond). */
+  readonly maxHeaderBytes: number;
+}
+
+export const DEFAULT_TRANSPORT_LIMITS: TransportLimits = { maxPathChars: 4_096, maxHeaderBytes: 16_384 };
+
+/**
+ * Refuses an over-long path (414) or header block (431) with a JSON answer. The Node server lets
+ * larger requests through up to its own `maxHeaderSize` (api/http/node-server.ts) so that these
+ * answers, not its empty-bodied 431, are what a client sees.
+ */
+export function transportLimits(l: TransportLimits = DEFAULT_TRANSPORT_LIMITS): MiddlewareHandler {
+  return async (c, next) => {
+    const url = c.req.url;
+    const pathStart = url.indexOf('/', url.indexOf('//') + 2);
+    const pathChars = pathStart < 0 ? 0 : url.length - pathStart;
+    if (pathChars > l.maxPathChars)
+      throw new ApiError('uri_too_long', `the path and query are over ${l.maxPathChars} characters`, {
+        status: 414,
+      });
+    let bytes = 0;
+    c.req.raw.headers.forEach((v, k) => {
+      bytes += k.length + v.length + 4;
+    });
+    if (bytes > l.maxHeaderBytes)
+      throw new ApiError('headers_too_large', `the headers are over ${l.maxHeaderBytes} bytes`, {
+        status: 431,
+      });
+    await next();
+  };
+}
+
+/**
+ * CORS for the allow-listed origins only (none by default). A preflight from an origin not on the
+ * list is not answered here, so it meets the same 405 as any other OPTIONS.
+ */
+export function corsAllowList(origins: readonly string[]): MiddlewareHandler {
+  const allowed = new Set(origins);
+  const handler = cors({
+    origin: (o) => (allowed.has(o) ? o : null),
+    allowMethods: ['GET', 'HEAD', 'POST', 'DELETE'],
+    allowHeaders: ['Authorization', 'Content-Type', 'Idempotency-Key'],
+    exposeHeaders: ['Retry-After', 'WWW-Authenticate'],
+    maxAge: 600,
+  });
+  return async (c, next) => {
+    const origin = c.req.header('origin');
+    if (origin === undefined || !allowed.has(origin)) return next();
+    return handler(c, next);
+  };
+}
+
+/** The 405 for a path served with other methods, with the `Allow` header RFC 9110 asks for. */
+export function methodNotAllowed(method: string, path: string, allow: readonly string[]): ApiError {
+  return new ApiError(
+    'method_not_allowed',
+    `${method} is not served on ${path.slice(0, 200)}; use ${allow.join(', ')}`,
+    {
+      status: 405,
+      headers: { allow: allow.join(', ') },
+    },
+  );
+}
