@@ -28,6 +28,7 @@ import { recommendRoutes } from './routes/recommend.ts';
 import { selectRoutes } from './routes/select.ts';
 import { viewRoutes } from './routes/views.ts';
 import { type ScoringConfig, ScoringError } from './scoring/index.ts';
+import type { ApiSessions } from './sessions/index.ts';
 import type { VectorIndex } from './vector/vector-index.ts';
 
 export interface ApiDeps {
@@ -54,6 +55,8 @@ export interface ApiDeps {
   readonly readyDetails?: () => Record<string, unknown>;
   /** `/metrics` text other than this registry's (API workers: all workers summed by the primary). */
   readonly metricsText?: () => Promise<string>;
+  /** Session registry, idempotency store, read-your-writes bound (api/sessions/); absent: in-memory twins. */
+  readonly sessions?: ApiSessions;
   /** Keys, rate limits, CORS and size limits; absent: open, unlimited, no CORS, default sizes. */
   readonly security?: ApiSecurity;
 }

@@ -7,6 +7,9 @@ import { createAbRouter } from '../api/paraphrase/ab-router.ts';
 import { createOfflineParaphraser } from '../api/paraphrase/offline-paraphraser.ts';
 import type { Paraphraser } from '../api/paraphrase/paraphraser.ts';
 import { DEFAULT_SCORING_CONFIG, type ScoringConfig } from '../api/scoring/index.ts';
+import { createMemoryIdempotencyStore, createMemorySessionRegistry } from '../api/sessions/index.ts';
+import type { ReadYourWritesOptions } from '../api/sessions/read-your-writes.ts';
+import { newSessionId } from '../api/sessions/session-id.ts';
 import { createMemoryVectorIndex } from '../api/vector/memory-vector-index.ts';
 import { MetricsRegistry } from '../common/metrics.ts';
 import { DEFAULT_VOCABULARY, type OptionVocabulary } from '../schemas/index.ts';
@@ -48,6 +51,8 @@ export interface EmbeddedWheelOptions {
   readonly ready?: () => boolean;
   /** API keys, rate limits, CORS (absent: open, as `npm start` runs without API_KEYS). */
   readonly security?: ApiSecurity;
+  /** How long `/recommend` waits for read-your-writes (default 1.5 s, polling every 50 ms). */
+  readonly readYourWrites?: Partial<ReadYourWritesOptions>;
 }
 
 /**
@@ -130,6 +135,15 @@ export async function createEmbeddedWheel(o: EmbeddedWheelOptions = {}) {
     metrics,
     clock,
     newId: o.newId,
+    sessions: {
+      // The in-memory twins, on the wheel's clock (sessions expire in simulated time).
+      registry: createMemorySessionRegistry({ clock }),
+      idempotency: createMemoryIdempotencyStore({ clock }),
+      // A seeded simulation keeps its deterministic ids (the exploration draw hashes the session
+      // id, and the same seed must give the same report); once live, ids are random and unguessable.
+      newSessionId: () => (o.newId && !liveFrom ? o.newId() : newSessionId()),
+      readYourWrites: o.readYourWrites,
+    },
     clusterCacheMs: 0,
     ready: o.ready,
     readyDetails: () => live?.details() ?? {},

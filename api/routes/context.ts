@@ -1,36 +1,23 @@
 import { randomUUID } from 'node:crypto';
 import type { ParaphraseEvent, SelectionEvent } from '../../schemas/index.ts';
 import type { ApiDeps } from '../app.ts';
-import { UpstreamError } from '../errors.ts';
+import { ApiError, UpstreamError } from '../errors.ts';
+import { type RouteSessions, resolveSessions } from '../sessions/index.ts';
+import type { SessionInfo } from '../sessions/session-registry.ts';
 
-/** What an instance remembers of recent sessions, to check /paraphrase and /select against. */
-interface SessionMemo {
-  user: string;
-  language: string;
-  docId: string | null;
-  candidates: number | null;
-}
-
-class Lru<K, V> {
-  private readonly m = new Map<K, V>();
-  constructor(private readonly max: number) {}
-  get(k: K): V | undefined {
-    return this.m.get(k);
-  }
-  set(k: K, v: V): void {
-    this.m.delete(k);
-    this.m.set(k, v);
-    if (this.m.size > this.max) this.m.delete(this.m.keys().next().value as K);
-  }
-}
-
-/** What the route sub-apps of one API instance share: its dependencies and its session memo. */
+/** What the route sub-apps of one API instance share: its dependencies and the session registry. */
 export interface RouteContext {
   readonly deps: ApiDeps;
   readonly newId: () => string;
   /** The event time of an event emitted now. */
   now(): string;
-  readonly sessions: Lru<string, SessionMemo>;
+  readonly sessions: RouteSessions;
+  /**
+   * The session a `/paraphrase` or `/select` names, if it is this user's: 404 `unknown_session`
+   * for an id no `/recommend` opened (or that expired), 403 `session_user_mismatch` for another
+   * user's, 503 when the registry cannot be read. Checked before anything is emitted.
+   */
+  ownSession(sessionId: string, userId: string): Promise<SessionInfo>;
   /** Counts a failed store call and says why in the (degraded) answer's reasons. */
   storeError(store: string, err: unknown, reasons: string[]): void;
   /** Emits B or C; a 503 the editor retries when the event log does not take it. */
@@ -39,11 +26,41 @@ export interface RouteContext {
 
 export function createRouteContext(deps: ApiDeps): RouteContext {
   const m = deps.metrics;
+  const sessions = resolveSessions(deps.sessions, deps.clock);
   return {
     deps,
     newId: deps.newId ?? randomUUID,
     now: () => new Date(deps.clock()).toISOString(),
-    sessions: new Lru<string, SessionMemo>(100_000),
+    sessions,
+    async ownSession(sessionId, userId) {
+      let s: SessionInfo | null;
+      try {
+        s = await sessions.registry.get(sessionId);
+      } catch (err) {
+        m.inc('sentencify_store_errors_total', 'Failed reads or writes of a store', { store: 'sessions' });
+        throw new UpstreamError(
+          'session_registry_unavailable',
+          'the session registry is unreachable',
+          err,
+          503,
+        );
+      }
+      if (!s) {
+        m.inc('sentencify_session_refusals_total', 'Writes refused for their session', { reason: 'unknown' });
+        throw new ApiError(
+          'unknown_session',
+          'no such recommend_session_id: call /recommend first and use the id it answers (sessions expire)',
+          { status: 404 },
+        );
+      }
+      if (s.user_id !== userId) {
+        m.inc('sentencify_session_refusals_total', 'Writes refused for their session', { reason: 'foreign' });
+        throw new ApiError('session_user_mismatch', 'recommend_session_id belongs to another user_id', {
+          status: 403,
+        });
+      }
+      return s;
+    },
     storeError(store, err, reasons) {
       m.inc('sentencify_store_errors_total', 'Failed reads or writes of a store', { store });
       reasons.push(`${store} unavailable: ${(err as Error).message}`);

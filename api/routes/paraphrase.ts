@@ -1,4 +1,5 @@
 import { Hono } from 'hono';
+import { z } from 'zod';
 import {
   optionKey,
   type ParaphraseEvent,
@@ -7,30 +8,37 @@ import {
 } from '../../schemas/index.ts';
 import { ApiError, UpstreamError } from '../errors.ts';
 import { parseBody } from '../request-body.ts';
-import { detectLanguage, type ParaphraseResponse, paraphraseRequestBodySchema } from '../schemas.ts';
+import { type ParaphraseResponse, paraphraseBodyIssues, paraphraseRequestBodySchema } from '../schemas.ts';
+import { runIdempotent } from '../sessions/idempotency.ts';
 import type { RouteContext } from './context.ts';
+
+/** A body that is neither form: a 400 naming the field of the form it was aiming at. */
+function invalidParaphrase(raw: unknown): ApiError {
+  const issues = paraphraseBodyIssues(raw);
+  const first = issues[0] ?? { path: '(body)', message: 'not a paraphrase request' };
+  return new ApiError('invalid_request', `${first.path}: ${first.message}`, { status: 400, details: issues });
+}
 
 /**
  * POST /paraphrase: runs the user's A/B variant's paraphraser on an option or a free style request
- * and emits B; a 503 when B cannot be recorded, so the editor retries.
+ * and emits B. Only on a session of this user's that has no selection yet (404 / 403 / 409
+ * otherwise, and nothing is emitted); idempotent with an `Idempotency-Key`; a 503 when B cannot be
+ * recorded, so the editor retries.
  */
 export function paraphraseRoutes(ctx: RouteContext) {
   const { deps, sessions, storeError } = ctx;
   const m = deps.metrics;
 
   return new Hono().post('/paraphrase', async (c) => {
-    const body = await parseBody(c.req.raw, paraphraseRequestBodySchema);
-    const memo = sessions.get(body.recommend_session_id);
-    if (memo && memo.user !== body.user_id) {
-      throw new ApiError('session_user_mismatch', `recommend_session_id belongs to another user_id`, {
-        status: 409,
-      });
-    }
-    const language = body.language ?? memo?.language ?? detectLanguage(body.text);
+    // Parsed as JSON by the shared reader (its errors, limits and normalisation), then as one of the two forms.
+    const raw = await parseBody(c.req.raw, z.unknown());
+    const parsed = paraphraseRequestBodySchema.safeParse(raw);
+    if (!parsed.success) throw invalidParaphrase(raw);
+    const body = parsed.data;
     const request: ParaphraseRequest =
-      body.style_request !== undefined
+      'style_request' in body
         ? { style_request: body.style_request }
-        : { category: body.category!, intensity: body.intensity! };
+        : { category: body.category, intensity: body.intensity };
     if ('category' in request && !deps.vocabulary.categories.includes(request.category)) {
       throw new ApiError(
         'invalid_request',
@@ -41,60 +49,91 @@ export function paraphraseRoutes(ctx: RouteContext) {
         },
       );
     }
-    const { variant, paraphraser } = deps.router.paraphraserFor(body.user_id);
-    const t0 = performance.now();
-    let out: Awaited<ReturnType<typeof paraphraser.paraphrase>>;
-    const llmLabels = { variant, provider: paraphraser.provider, model: paraphraser.model };
-    try {
-      out = await paraphraser.paraphrase({ text: body.text, language, request, n: body.n });
-      m.inc('sentencify_llm_calls_total', 'LLM paraphrase calls', { ...llmLabels, outcome: 'ok' });
-    } catch (err) {
-      m.inc('sentencify_llm_calls_total', 'LLM paraphrase calls', { ...llmLabels, outcome: 'error' });
-      throw err instanceof ApiError ? err : new UpstreamError('llm_failed', (err as Error).message, err);
-    } finally {
-      m.observe('sentencify_llm_latency_ms', 'LLM paraphrase latency', performance.now() - t0, { variant });
-    }
-    m.inc('sentencify_llm_tokens_total', 'LLM tokens', { variant, kind: 'prompt' }, out.promptTokens);
-    m.inc('sentencify_llm_tokens_total', 'LLM tokens', { variant, kind: 'completion' }, out.completionTokens);
-    const b: ParaphraseEvent = {
-      type: 'paraphrase',
-      event_id: ctx.newId(),
-      schema_version: SCHEMA_VERSION,
-      ts: ctx.now(),
-      user_id: body.user_id,
-      recommend_session_id: body.recommend_session_id,
-      request,
-      candidates: out.candidates,
-      llm: {
-        provider: out.provider,
-        model: out.model,
-        variant,
-        prompt_tokens: out.promptTokens,
-        completion_tokens: out.completionTokens,
-        latency_ms: Math.round(out.latencyMs * 1000) / 1000,
+    const { answer, replayed } = await runIdempotent(
+      {
+        store: sessions.idempotency,
+        key: c.req.header('idempotency-key'),
+        route: '/paraphrase',
+        userId: body.user_id,
+        body,
+        newId: ctx.newId,
       },
-    };
-    await ctx.emitOrFail(b);
-    const docId = body.doc_id ?? memo?.docId ?? null;
-    if (docId && 'category' in request) {
-      await deps.docs
-        .recordChoice(docId, body.recommend_session_id, optionKey(request))
-        .catch((err) => storeError('documents', err, []));
-    }
-    sessions.set(body.recommend_session_id, {
-      user: body.user_id,
-      language,
-      docId,
-      candidates: out.candidates.length,
-    });
-    const response: ParaphraseResponse = {
-      recommend_session_id: body.recommend_session_id,
-      candidates: out.candidates,
-      provider: out.provider,
-      model: out.model,
-      variant,
-      offline: out.provider === 'offline',
-    };
-    return c.json(response);
+      async (eventId) => {
+        const session = await ctx.ownSession(body.recommend_session_id, body.user_id);
+        if (session.selection) {
+          m.inc('sentencify_session_refusals_total', 'Writes refused for their session', {
+            reason: 'selected',
+          });
+          throw new ApiError(
+            'already_selected',
+            'this session already has its selection; a new rewrite needs a new /recommend',
+            { status: 409 },
+          );
+        }
+        const language = body.language ?? session.language;
+        const { variant, paraphraser } = deps.router.paraphraserFor(body.user_id);
+        const t0 = performance.now();
+        let out: Awaited<ReturnType<typeof paraphraser.paraphrase>>;
+        const llmLabels = { variant, provider: paraphraser.provider, model: paraphraser.model };
+        try {
+          out = await paraphraser.paraphrase({ text: body.text, language, request, n: body.n });
+          m.inc('sentencify_llm_calls_total', 'LLM paraphrase calls', { ...llmLabels, outcome: 'ok' });
+        } catch (err) {
+          m.inc('sentencify_llm_calls_total', 'LLM paraphrase calls', { ...llmLabels, outcome: 'error' });
+          throw err instanceof ApiError ? err : new UpstreamError('llm_failed', (err as Error).message, err);
+        } finally {
+          m.observe('sentencify_llm_latency_ms', 'LLM paraphrase latency', performance.now() - t0, {
+            variant,
+          });
+        }
+        m.inc('sentencify_llm_tokens_total', 'LLM tokens', { variant, kind: 'prompt' }, out.promptTokens);
+        m.inc(
+          'sentencify_llm_tokens_total',
+          'LLM tokens',
+          { variant, kind: 'completion' },
+          out.completionTokens,
+        );
+        const b: ParaphraseEvent = {
+          type: 'paraphrase',
+          event_id: eventId,
+          schema_version: SCHEMA_VERSION,
+          ts: ctx.now(),
+          user_id: body.user_id,
+          recommend_session_id: body.recommend_session_id,
+          request,
+          candidates: out.candidates,
+          llm: {
+            provider: out.provider,
+            model: out.model,
+            variant,
+            prompt_tokens: out.promptTokens,
+            completion_tokens: out.completionTokens,
+            latency_ms: Math.round(out.latencyMs * 1000) / 1000,
+          },
+        };
+        await ctx.emitOrFail(b);
+        const docId = body.doc_id ?? session.doc_id;
+        if (docId && 'category' in request) {
+          await deps.docs
+            .recordChoice(docId, body.recommend_session_id, optionKey(request))
+            .catch((err) => storeError('documents', err, []));
+        }
+        // What /select checks chosen_index against; B is recorded either way.
+        await sessions.registry
+          .setCandidates(body.recommend_session_id, out.candidates.length)
+          .catch((err) => storeError('sessions', err, []));
+        const response: ParaphraseResponse = {
+          recommend_session_id: body.recommend_session_id,
+          candidates: out.candidates,
+          provider: out.provider,
+          model: out.model,
+          variant,
+          offline: out.provider === 'offline',
+        };
+        return { status: 200, body: response };
+      },
+    );
+    if (replayed) c.header('Idempotent-Replayed', 'true');
+    return c.json(answer.body as ParaphraseResponse, 200);
   });
 }

@@ -3,44 +3,94 @@ import { SCHEMA_VERSION, type SelectionEvent } from '../../schemas/index.ts';
 import { ApiError } from '../errors.ts';
 import { parseBody } from '../request-body.ts';
 import { type SelectResponse, selectRequestSchema } from '../schemas.ts';
+import { runIdempotent } from '../sessions/idempotency.ts';
+import { encodeAsOf } from '../sessions/read-your-writes.ts';
 import type { RouteContext } from './context.ts';
 
-/** POST /select: records the user's final choice (C); a 503 when C cannot be recorded. */
+/**
+ * POST /select: records the user's final choice (C), once per session. Only on a session of this
+ * user's (404 / 403 otherwise); a second selection is 409 `already_selected` (a retry with the
+ * same `Idempotency-Key` gets the first answer instead); nothing is emitted when refused. A 503
+ * when C cannot be recorded, so the editor retries. Answers an `as_of` token for read-your-writes.
+ */
 export function selectRoutes(ctx: RouteContext) {
   const { sessions } = ctx;
+  const m = ctx.deps.metrics;
 
   return new Hono().post('/select', async (c) => {
     const body = await parseBody(c.req.raw, selectRequestSchema);
-    const memo = sessions.get(body.recommend_session_id);
-    if (memo && memo.user !== body.user_id) {
-      throw new ApiError('session_user_mismatch', 'recommend_session_id belongs to another user_id', {
-        status: 409,
-      });
-    }
-    if (memo?.candidates != null && body.chosen_index !== null && body.chosen_index >= memo.candidates) {
-      throw new ApiError(
-        'invalid_request',
-        `chosen_index: ${body.chosen_index} is out of range; the paraphrase had ${memo.candidates} candidates`,
-        { status: 400, details: [{ path: 'chosen_index', message: 'out of range' }] },
-      );
-    }
-    const ev: SelectionEvent = {
-      type: 'selection',
-      event_id: ctx.newId(),
-      schema_version: SCHEMA_VERSION,
-      ts: ctx.now(),
-      user_id: body.user_id,
-      recommend_session_id: body.recommend_session_id,
-      chosen_index: body.chosen_index,
-      final_text: body.final_text,
-      edited: body.edited ?? false,
-    };
-    await ctx.emitOrFail(ev);
-    const response: SelectResponse = {
-      ok: true,
-      event_id: ev.event_id,
-      recommend_session_id: body.recommend_session_id,
-    };
-    return c.json(response);
+    const { answer, replayed } = await runIdempotent(
+      {
+        store: sessions.idempotency,
+        key: c.req.header('idempotency-key'),
+        route: '/select',
+        userId: body.user_id,
+        body,
+        newId: ctx.newId,
+      },
+      async (eventId) => {
+        const session = await ctx.ownSession(body.recommend_session_id, body.user_id);
+        if (
+          session.candidates !== null &&
+          body.chosen_index !== null &&
+          body.chosen_index >= session.candidates
+        ) {
+          throw new ApiError(
+            'invalid_request',
+            `chosen_index: ${body.chosen_index} is out of range; the paraphrase had ${session.candidates} candidates`,
+            { status: 400, details: [{ path: 'chosen_index', message: 'out of range' }] },
+          );
+        }
+        const ts = ctx.now();
+        // Claimed before C is emitted, so two selections racing on two API processes cannot both
+        // emit; given back if C cannot be recorded, so the retry is not refused as a second one.
+        const prior = await sessions.registry
+          .claimSelection(body.recommend_session_id, { event_id: eventId, ts })
+          .catch((err) => {
+            ctx.storeError('sessions', err, []);
+            throw new ApiError('session_registry_unavailable', 'the session registry is unreachable', {
+              status: 503,
+              retriable: true,
+              cause: err,
+            });
+          });
+        if (prior) {
+          m.inc('sentencify_session_refusals_total', 'Writes refused for their session', {
+            reason: 'selected',
+          });
+          throw new ApiError(
+            'already_selected',
+            `this session already has its selection (event ${prior.event_id}); a new rewrite needs a new /recommend`,
+            { status: 409 },
+          );
+        }
+        const ev: SelectionEvent = {
+          type: 'selection',
+          event_id: eventId,
+          schema_version: SCHEMA_VERSION,
+          ts,
+          user_id: body.user_id,
+          recommend_session_id: body.recommend_session_id,
+          chosen_index: body.chosen_index,
+          final_text: body.final_text,
+          edited: body.edited ?? false,
+        };
+        try {
+          await ctx.emitOrFail(ev);
+        } catch (err) {
+          await sessions.registry.releaseSelection(body.recommend_session_id, eventId).catch(() => undefined);
+          throw err;
+        }
+        const response: SelectResponse = {
+          ok: true,
+          event_id: ev.event_id,
+          recommend_session_id: body.recommend_session_id,
+          as_of: encodeAsOf({ session: body.recommend_session_id, ts }),
+        };
+        return { status: 200, body: response };
+      },
+    );
+    if (replayed) c.header('Idempotent-Replayed', 'true');
+    return c.json(answer.body as SelectResponse, 200);
   });
 }

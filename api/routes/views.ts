@@ -1,10 +1,27 @@
 import { Hono } from 'hono';
 import type { UserProfile } from '../../schemas/index.ts';
 import { ApiError, UpstreamError } from '../errors.ts';
-import type { ClustersResponse, ProfileResponse } from '../schemas.ts';
+import type { ClustersResponse, FullProfileResponse, SlimProfileResponse } from '../schemas.ts';
 import type { RouteContext } from './context.ts';
 
-/** The materialised views read as they are: a user's profile (G) and the cluster profiles (J). */
+/**
+ * The slim profile an editor reads: G without the 384-number embedding means, the fold's applied
+ * offsets and its per-session bookkeeping (a few hundred bytes instead of ~50 KB). Pure.
+ */
+export function slimProfile(p: UserProfile): SlimProfileResponse {
+  const { embedding, option_embeddings: _e, applied_offsets: _o, recent, ...rest } = p;
+  return {
+    ...rest,
+    view: 'slim',
+    embedded_sessions: embedding?.n ?? 0,
+    recent_sessions: Object.keys(recent).length,
+  };
+}
+
+/**
+ * The materialised views: a user's profile (G; slim by default, `?view=full` as stored) and the
+ * cluster profiles (J).
+ */
 export function viewRoutes(ctx: RouteContext) {
   const { deps } = ctx;
   const m = deps.metrics;
@@ -12,6 +29,13 @@ export function viewRoutes(ctx: RouteContext) {
   return new Hono()
     .get('/users/:id/profile', async (c) => {
       const id = c.req.param('id');
+      const view = c.req.query('view') ?? 'slim';
+      if (view !== 'slim' && view !== 'full') {
+        throw new ApiError('invalid_request', `view: "${view.slice(0, 50)}" is not slim or full`, {
+          status: 400,
+          details: [{ path: 'view', message: 'slim or full' }],
+        });
+      }
       let profile: UserProfile | null;
       let clusterId: number | null;
       try {
@@ -27,8 +51,8 @@ export function viewRoutes(ctx: RouteContext) {
       }
       if (!profile)
         throw new ApiError('not_found', `no profile for user ${id} yet (a cold-start user)`, { status: 404 });
-      const response: ProfileResponse = { ...profile, cluster_id: clusterId ?? profile.cluster_id };
-      return c.json(response);
+      const full: FullProfileResponse = { ...profile, cluster_id: clusterId ?? profile.cluster_id };
+      return c.json(view === 'full' ? full : slimProfile(full));
     })
     .get('/clusters', async (c) => {
       let response: ClustersResponse;

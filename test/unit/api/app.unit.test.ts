@@ -114,8 +114,9 @@ describe('POST /paraphrase and /select', () => {
 
   it('takes a free style request', async () => {
     const h = await apiHarness();
+    const rec = await h.post('/recommend', { user_id: 'u1', text: '내일까지 보내주세요.' });
     const para = await h.post('/paraphrase', {
-      recommend_session_id: 's1',
+      recommend_session_id: rec.body.recommend_session_id,
       user_id: 'u1',
       text: '내일까지 보내주세요.',
       style_request: '정중하게',
@@ -160,7 +161,8 @@ describe('POST /paraphrase and /select', () => {
     expect(out.status).toBe(400);
     expect(out.body.message).toMatch(/^chosen_index: 3 is out of range/);
     const other = await h.post('/select', { recommend_session_id: sid, user_id: 'u2', chosen_index: 0 });
-    expect(other.status).toBe(409);
+    expect(other.status).toBe(403);
+    expect(other.body.error).toBe('session_user_mismatch');
     const rejectAll = await h.post('/select', {
       recommend_session_id: sid,
       user_id: 'u1',
@@ -180,12 +182,13 @@ describe('POST /paraphrase and /select', () => {
     const h = await apiHarness({ b: broken });
     // find a user in variant B
     let user = '';
+    let sid = '';
     for (let i = 0; i < 100 && !user; i++) {
       const r = await h.post('/recommend', { user_id: `u${i}`, text: 'x' });
-      if (r.body.variant === 'B') user = `u${i}`;
+      if (r.body.variant === 'B') [user, sid] = [`u${i}`, String(r.body.recommend_session_id)];
     }
     const res = await h.post('/paraphrase', {
-      recommend_session_id: 's',
+      recommend_session_id: sid,
       user_id: user,
       text: 'x',
       category: 'general',
@@ -239,7 +242,7 @@ describe('bad input never becomes a 500', () => {
     ['a missing field', { text: 'hi' }, 400, 'invalid_request', /^user_id: /],
     ['a wrong type', { user_id: 'u1', text: 42 }, 400, 'invalid_request', /^text: /],
     ['an unknown field', { user_id: 'u1', text: 'hi', colour: 'red' }, 400, 'invalid_request', /colour/],
-    ['an empty text', { user_id: 'u1', text: '   ' }, 400, 'invalid_request', /^text: must not be empty/],
+    ['an empty text', { user_id: 'u1', text: '   ' }, 400, 'invalid_request', /^text: must not be blank/],
     ['a JSON array', [1, 2], 400, 'invalid_request', /./],
   ])('%s → %i', async (_name, body, status, code, message) => {
     const h = await apiHarness();

@@ -1,0 +1,160 @@
+import type { Redis } from 'ioredis';
+import {
+  DEFAULT_IDEMPOTENCY_TTL_MS,
+  DEFAULT_PENDING_TTL_MS,
+  type IdempotencyRecord,
+  type IdempotencyStore,
+  type IdempotencyStoreOptions,
+} from './idempotency-store.ts';
+import {
+  DEFAULT_SESSION_TTL_MS,
+  type SessionInfo,
+  type SessionRegistry,
+  type SessionSelection,
+} from './session-registry.ts';
+
+// Each script checks and writes in one atomic step on the server, so API processes on several
+// hosts racing for one session id (or one selection) cannot both win, and no key is ever written
+// without its TTL (a HSET on a key that expired meanwhile would create it with none).
+
+/** KEYS[1] session hash; ARGV: ttl ms, user_id, language, doc_id ('' = none). */
+const OPEN = `
+if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
+redis.call('HSET', KEYS[1], 'user_id', ARGV[2], 'language', ARGV[3])
+if ARGV[4] ~= '' then redis.call('HSET', KEYS[1], 'doc_id', ARGV[4]) end
+redis.call('PEXPIRE', KEYS[1], ARGV[1])
+return 1
+`;
+/** KEYS[1] session hash; ARGV: candidates. */
+const SET_CANDIDATES = `
+if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+redis.call('HSET', KEYS[1], 'candidates', ARGV[1])
+return 1
+`;
+/** KEYS[1] session hash; ARGV: selection JSON, its event id. Returns the selection there, or nil. */
+const CLAIM_SELECTION = `
+if redis.call('EXISTS', KEYS[1]) == 0 then return false end
+local cur = redis.call('HGET', KEYS[1], 'selection')
+if cur then return cur end
+redis.call('HSET', KEYS[1], 'selection', ARGV[1], 'selection_event', ARGV[2])
+return false
+`;
+/** KEYS[1] session hash; ARGV: event id. */
+const RELEASE_SELECTION = `
+if redis.call('HGET', KEYS[1], 'selection_event') == ARGV[1] then
+  redis.call('HDEL', KEYS[1], 'selection', 'selection_event')
+end
+return 1
+`;
+
+type Scripted = Redis & {
+  sentencifySessionOpen(key: string, ...argv: string[]): Promise<number>;
+  sentencifySessionCandidates(key: string, n: string): Promise<number>;
+  sentencifySessionClaim(key: string, json: string, eventId: string): Promise<string | null>;
+  sentencifySessionRelease(key: string, eventId: string): Promise<number>;
+};
+
+function scripted(redis: Redis): Scripted {
+  const r = redis as Scripted;
+  if (typeof r.sentencifySessionOpen !== 'function') {
+    redis.defineCommand('sentencifySessionOpen', { numberOfKeys: 1, lua: OPEN });
+    redis.defineCommand('sentencifySessionCandidates', { numberOfKeys: 1, lua: SET_CANDIDATES });
+    redis.defineCommand('sentencifySessionClaim', { numberOfKeys: 1, lua: CLAIM_SELECTION });
+    redis.defineCommand('sentencifySessionRelease', { numberOfKeys: 1, lua: RELEASE_SELECTION });
+  }
+  return r;
+}
+
+export interface RedisSessionOptions {
+  /** Prepended to every key (REDIS_PREFIX), as the profile stores do. */
+  readonly prefix?: string;
+  /** How long a session is remembered after it was opened (default 24 h). */
+  readonly ttlMs?: number;
+}
+
+/**
+ * The session registry in Redis, shared by every API process: one hash per session at
+ * `<prefix>recommend_session:<id>` (`user_id`, `language`, `doc_id`, `candidates`, `selection`),
+ * opened with a TTL only if the key does not exist yet.
+ *
+ * @example
+ * const sessions = createRedisSessionRegistry(new Redis(url), { prefix: 'sentencify:', ttlMs: 86_400_000 });
+ * if (!(await sessions.open(id, { user_id, language, doc_id: null }))) throw conflict;
+ */
+export function createRedisSessionRegistry(redis: Redis, o: RedisSessionOptions = {}): SessionRegistry {
+  const r = scripted(redis);
+  const prefix = o.prefix ?? '';
+  const ttl = o.ttlMs ?? DEFAULT_SESSION_TTL_MS;
+  const key = (id: string) => `${prefix}recommend_session:${id}`;
+  return {
+    async open(id, s) {
+      return (
+        (await r.sentencifySessionOpen(key(id), String(ttl), s.user_id, s.language, s.doc_id ?? '')) === 1
+      );
+    },
+    async get(id) {
+      const h = await r.hgetall(key(id));
+      if (!h.user_id) return null;
+      const info: SessionInfo = {
+        user_id: h.user_id,
+        language: h.language ?? '',
+        doc_id: h.doc_id ?? null,
+        candidates: h.candidates === undefined ? null : Number(h.candidates),
+        selection: h.selection ? (JSON.parse(h.selection) as SessionSelection) : null,
+      };
+      return info;
+    },
+    async setCandidates(id, candidates) {
+      await r.sentencifySessionCandidates(key(id), String(candidates));
+    },
+    async claimSelection(id, selection) {
+      const cur = await r.sentencifySessionClaim(key(id), JSON.stringify(selection), selection.event_id);
+      return cur ? (JSON.parse(cur) as SessionSelection) : null;
+    },
+    async releaseSelection(id, eventId) {
+      await r.sentencifySessionRelease(key(id), eventId);
+    },
+  };
+}
+
+/**
+ * Idempotent-write answers in Redis, shared by every API process: one string per key at
+ * `<prefix>idempotency:<key>` holding `{ fingerprint, answer }`, claimed with `SET NX PX`.
+ *
+ * @example
+ * const idem = createRedisIdempotencyStore(new Redis(url), { prefix: 'sentencify:' });
+ * const existing = await idem.begin(eventId, fingerprint); // null: this request runs
+ */
+export function createRedisIdempotencyStore(
+  redis: Redis,
+  o: IdempotencyStoreOptions & { readonly prefix?: string } = {},
+): IdempotencyStore {
+  const prefix = o.prefix ?? '';
+  const ttl = o.ttlMs ?? DEFAULT_IDEMPOTENCY_TTL_MS;
+  const pendingTtl = o.pendingTtlMs ?? DEFAULT_PENDING_TTL_MS;
+  const key = (k: string) => `${prefix}idempotency:${k}`;
+  return {
+    async begin(k, fingerprint) {
+      // A record that expires between the SET and the GET is gone: claim again (bounded).
+      for (let attempt = 0; attempt < 3; attempt++) {
+        const claimed = await redis.set(
+          key(k),
+          JSON.stringify({ fingerprint, answer: null }),
+          'PX',
+          pendingTtl,
+          'NX',
+        );
+        if (claimed === 'OK') return null;
+        const cur = await redis.get(key(k));
+        if (cur !== null) return JSON.parse(cur) as IdempotencyRecord;
+      }
+      throw new Error(`idempotency key ${k}: could neither claim nor read it`);
+    },
+    async complete(k, fingerprint, answer) {
+      await redis.set(key(k), JSON.stringify({ fingerprint, answer }), 'PX', ttl);
+    },
+    async release(k) {
+      await redis.del(key(k));
+    },
+  };
+}
