@@ -598,11 +598,14 @@ parse_only() {
   WANT_KAFKA=1 WANT_REDIS=1 WANT_REGISTRY="${SERVICES_REGISTRY:-0}" ONLY_GIVEN=0 REST_ARGS=()
   local m only without="${SERVICES_WITHOUT:-}"
   for m in "${SERVICE_MODULES[@]}"; do printf -v "WANT_${m^^}" 1; done
+  # The local models (models.sh) are opt-in like the registry: --with-models or SERVICES_MODELS=1.
+  WANT_MODELS="${SERVICES_MODELS:-0}"
   while (($#)); do
     case "$1" in
       --only) shift; only="${1:-}" ;;
       --only=*) only="${1#--only=}" ;;
       --with-registry) WANT_REGISTRY=1; shift; continue ;;
+      --with-models) WANT_MODELS=1; shift; continue ;;
       --without) shift; without="$without,${1:-}"; if (($#)); then shift; fi; continue ;;
       --without=*) without="$without,${1#--without=}"; shift; continue ;;
       *) REST_ARGS+=("$1"); shift; continue ;;
@@ -634,7 +637,7 @@ parse_only() {
 # <name>_stop, <name>_pid (prints the pid, fails when not running), <name>_env (prints its
 # .services.env lines) and optionally <name>_clean (removes its data, keeps cached downloads).
 SERVICE_MODULES=()
-for _m in mongo elasticsearch qdrant; do
+for _m in mongo elasticsearch qdrant models; do
   if [[ -f "$SERVICES_SCRIPT_DIR/$_m.sh" ]]; then
     # shellcheck source=/dev/null
     source "$SERVICES_SCRIPT_DIR/$_m.sh"

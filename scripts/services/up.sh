@@ -4,8 +4,10 @@
 # With --with-registry (or SERVICES_REGISTRY=1) also an Apicurio Schema Registry,
 # written to .services.env as SCHEMA_REGISTRY_URL. The service modules in this folder
 # (mongo.sh, elasticsearch.sh, qdrant.sh) start by default; --without NAME,… leaves them out.
+# With --with-models (or SERVICES_MODELS=1) also the local models of models.sh: an embeddings
+# server (EMBEDDINGS_API_BASE) and an LLM (LLM_API_BASE).
 #
-#   scripts/services/up.sh [--only kafka|redis|registry|MODULE] [--with-registry] [--without MODULE,…]
+#   scripts/services/up.sh [--only kafka|redis|registry|MODULE] [--with-registry] [--with-models] [--without MODULE,…]
 #
 # Env: KAFKA_PORT (19092) KAFKA_CONTROLLER_PORT (19093) REDIS_PORT (16379) REGISTRY_PORT (18081)
 #      KAFKA_VERSION (3.9.1) KAFKA_HEAP ("-Xms64m -Xmx512m") KAFKA_READY_TIMEOUT (60)
@@ -15,7 +17,7 @@ set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 parse_only "$@"
-((${#REST_ARGS[@]} == 0)) || { err "usage: $0 [--only kafka|redis|registry|${SERVICE_MODULES[*]// /|}] [--with-registry] [--without NAME,…]"; exit 2; }
+((${#REST_ARGS[@]} == 0)) || { err "usage: $0 [--only kafka|redis|registry|${SERVICE_MODULES[*]// /|}] [--with-registry] [--with-models] [--without NAME,…]"; exit 2; }
 
 services_lock
 T0="$(now_ms)"
