@@ -52,6 +52,7 @@ export interface RunningSink {
 }
 
 const tp = (topic: string, partition: number) => `${topic}/${partition}`;
+const yieldLoop = () => new Promise<void>((r) => setImmediate(r));
 
 /** A record the sink refused for good, as a dead letter naming the sink. */
 function rejectionLetter(sink: string, r: SinkRejection) {
@@ -119,9 +120,9 @@ export function runSink(sink: Sink, deps: SinkRuntimeDeps): RunningSink {
   let idleSeen = false;
   const flushTicks = new Subject<'flush'>();
 
-  const applyChunk = async (chunk: LogRecord[]) => {
+  const applyChunk = async (chunk: LogRecord[], prepared: unknown) => {
     const t0 = performance.now();
-    const res = await retrier.io(() => sink.apply(chunk), 'apply');
+    const res = await retrier.io(() => sink.apply(chunk, prepared), 'apply');
     const rejected = res?.rejected ?? [];
     if (rejected.length > 0) {
       await retrier.io(
@@ -171,12 +172,42 @@ export function runSink(sink: Sink, deps: SinkRuntimeDeps): RunningSink {
       });
   };
 
+  // One chunk's apply, dead letters and commit may run while the step loop takes the next delivery
+  // and prepares the next chunk (`sink.prepare`): at most one chunk in flight plus one prepared.
+  // Applies (and so commits) still run one after another in record order, and a chunk's commit
+  // happens only after its own apply confirmed: a commit never passes unconfirmed output.
+  let inflight: Promise<void> = Promise.resolve();
+  let inflightCount = 0;
+  /** Waits for the chunk in flight; rethrows its failure (the step fails, as a failed apply did). */
+  const settle = () => inflight;
+  const startApply = (chunk: LogRecord[], prepared: unknown) => {
+    inflightCount += 1;
+    const p = applyChunk(chunk, prepared).finally(() => {
+      inflightCount -= 1;
+    });
+    // A failure with no step waiting on it still ends the loop (and is reported once, by it).
+    p.catch((err) => flushTicks.error(err));
+    inflight = p;
+  };
+
   /** Applies full chunks, or everything when `all` (the wait ran out, or no batching). */
   const flush = async (all: boolean) => {
     while (buffer.length >= size || (all && buffer.length > 0)) {
       const chunk = buffer.slice(0, Math.min(size, buffer.length));
-      await applyChunk(chunk);
       buffer = buffer.slice(chunk.length);
+      // The chunk before may still be writing: give its request a turn to leave, then prepare
+      // this one meanwhile (CPU that would otherwise run in series with the store's I/O).
+      let prepared: unknown;
+      if (sink.prepare) {
+        if (inflightCount > 0) await yieldLoop();
+        // A prepare that throws only loses the head start: `apply` without it does all the work
+        // (and its failures get the retry policy).
+        prepared = await Promise.resolve()
+          .then(() => sink.prepare?.(chunk))
+          .catch(() => undefined);
+      }
+      await settle();
+      startApply(chunk, prepared);
     }
     if (timer && buffer.length === 0) {
       clearTimeout(timer);
@@ -201,6 +232,9 @@ export function runSink(sink: Sink, deps: SinkRuntimeDeps): RunningSink {
         await flush(!sink.batch);
         break;
       case 'revoked': {
+        // The chunk in flight commits before the partitions go (its commit may then be refused,
+        // which only means a replay from the last good one).
+        await settle();
         // Buffered records of a partition that moved are the new owner's to apply (from the last
         // commit); dropping them here loses nothing.
         const gone = new Set(ev.partitions.map((p) => tp(p.topic, p.partition)));
@@ -270,7 +304,7 @@ export function runSink(sink: Sink, deps: SinkRuntimeDeps): RunningSink {
         if (k in stats.positions || k in stats.ends) stats.ends[k] = Math.max(stats.ends[k] ?? 0, e.offset);
       }
     },
-    caughtUp: () => idleSeen && buffer.length === 0 && lag() === 0,
+    caughtUp: () => idleSeen && buffer.length === 0 && inflightCount === 0 && lag() === 0,
     async stop() {
       stopCollecting?.();
       if (timer) clearTimeout(timer);
@@ -278,7 +312,9 @@ export function runSink(sink: Sink, deps: SinkRuntimeDeps): RunningSink {
       // A graceful stop applies what the micro-batch still holds (a kill leaves it to the replay),
       // and commits it while the consumer is still in its group.
       await loop.stop(async () => {
-        if (stats.status !== 'failed' && buffer.length > 0) await flush(true).catch(() => {});
+        if (stats.status === 'failed') return;
+        if (buffer.length > 0) await flush(true).catch(() => {});
+        await settle().catch(() => {});
       });
       if (timer) clearTimeout(timer);
       stats.status = stats.status === 'failed' ? 'failed' : 'stopped';

@@ -29,7 +29,7 @@ import type { LogRecord } from '../log/event-log.ts';
  *   apply: async (records) => ({ rejected: await store.insertMany(records) }),
  * };
  */
-export interface Sink {
+export interface Sink<P = unknown> {
   /** Short and stable: it labels metrics, logs and `/ready` details (`profiles`, `archive`, …). */
   readonly name: string;
   /** The sink's own consumer group. */
@@ -47,7 +47,15 @@ export interface Sink {
    * of its own at every start.
    */
   readonly fromBeginning?: boolean;
-  apply(records: readonly LogRecord[]): Promise<SinkResult | undefined>;
+  /**
+   * Optional: the CPU half of `apply` (decoding, checks, building documents), with no I/O. The
+   * runtime calls it for the next micro-batch while the previous one's `apply` is still writing,
+   * then passes its result to that batch's `apply` (the same object on every retry: do not mutate
+   * it). A prepared batch may be dropped unapplied (kill, revocation), and `apply` must still work
+   * without one (`prepared` undefined: a `prepare` that threw, or a direct call).
+   */
+  prepare?(records: readonly LogRecord[]): P | Promise<P>;
+  apply(records: readonly LogRecord[], prepared?: P): Promise<SinkResult | undefined>;
   /** Called once after the sink has stopped (not after kill). */
   close?(): Promise<void>;
 }

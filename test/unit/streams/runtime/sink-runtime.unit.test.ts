@@ -233,4 +233,128 @@ describe('sink runtime', () => {
     expect(log.lag('g-broken', [TOPIC])).toBe(20);
     await Promise.all([broken.stop(), ok.stop()]);
   });
+
+  describe('pipelining: the next chunk is prepared while the one before is written', () => {
+    /**
+     * A sink whose applies the test releases one by one, recording what ran when; and a check,
+     * run every millisecond and at every apply, that each committed position covers only records
+     * whose apply had already returned (a commit never passes unconfirmed output).
+     */
+    function gatedSink(log: EmbeddedLog, failAt?: number) {
+      const trace: string[] = [];
+      const confirmed = new Set<string>();
+      const violations: string[] = [];
+      const gates: (() => void)[] = [];
+      let inFlight = 0;
+      let maxInFlight = 0;
+      let applies = 0;
+      const check = () => {
+        for (const c of log.committed('g-gated'))
+          for (let o = 0; o < c.offset; o++)
+            if (!confirmed.has(`${c.partition}@${o}`))
+              violations.push(`${c.partition}@${o} committed unconfirmed`);
+      };
+      const key = (r: LogRecord) => `${r.partition}@${r.offset}`;
+      const sink: Sink<string[]> = {
+        name: 'gated',
+        group: 'g-gated',
+        topics: [TOPIC],
+        batch: { size: 10, maxWaitMs: 5_000 },
+        prepare: (records) => {
+          trace.push(`prepare ${records.map(key).join(',')}`);
+          return records.map(key);
+        },
+        apply: async (records, prepared) => {
+          const n = ++applies;
+          inFlight++;
+          maxInFlight = Math.max(maxInFlight, inFlight);
+          check();
+          trace.push(`apply ${n}`);
+          // What was prepared is this chunk's, not a neighbour's.
+          if (prepared?.join(',') !== records.map(key).join(','))
+            violations.push(`apply ${n} got another prepare`);
+          await new Promise<void>((r) => gates.push(r));
+          inFlight--;
+          if (n === failAt)
+            throw new SinkError('mapping', 'a mapping conflict no retry fixes', { retriable: false });
+          for (const r of records) confirmed.add(key(r));
+          trace.push(`done ${n}`);
+          return undefined;
+        },
+      };
+      return {
+        sink,
+        trace,
+        violations,
+        check,
+        maxInFlight: () => maxInFlight,
+        applies: () => applies,
+        release: () => gates.shift()?.(),
+        prepares: () => trace.filter((t) => t.startsWith('prepare')).length,
+      };
+    }
+
+    it('prepares chunk n+1 while chunk n is written, holds at most one prepared, and commits only what apply confirmed', async () => {
+      const log = await newLog();
+      append(log, 0, 60);
+      const g = gatedSink(log);
+      const timer = setInterval(g.check, 1);
+      const running = runSink(g.sink, { log, deadLetterTopic: DLQ, maxBatchSize: 10 });
+      try {
+        await until(() => g.applies() === 1 && g.prepares() === 2);
+        // Chunk 2 is prepared while chunk 1 is still being written; chunk 3 waits.
+        await sleep(50);
+        expect(g.prepares()).toBe(2);
+        expect(g.applies()).toBe(1);
+        expect(log.committed('g-gated').reduce((s, c) => s + c.offset, 0)).toBe(0);
+        for (let n = 1; n <= 6; n++) {
+          await until(() => g.applies() === n);
+          await sleep(5);
+          g.release();
+        }
+        await until(() => log.lag('g-gated', [TOPIC]) === 0);
+      } finally {
+        clearInterval(timer);
+        await running.stop();
+      }
+      g.check();
+      expect(g.violations).toEqual([]);
+      expect(g.maxInFlight()).toBe(1);
+      expect(g.applies()).toBe(6);
+      // Apply n always starts after apply n-1 is done; prepare n+1 comes before done n.
+      const pos = (t: string) => g.trace.indexOf(t);
+      for (let n = 2; n <= 6; n++) expect(pos(`done ${n - 1}`)).toBeLessThan(pos(`apply ${n}`));
+      expect(g.trace.filter((t) => t.startsWith('prepare')).indexOf(g.trace[pos('done 1') - 1]!)).toBe(1);
+      expect(running.stats.records).toBe(60);
+    });
+
+    it('a chunk that fails for good while the next is prepared: the sink stops, nothing past the last confirmed chunk is committed', async () => {
+      const log = await newLog();
+      append(log, 0, 40);
+      const errors: unknown[] = [];
+      const g = gatedSink(log, 2);
+      const running = runSink(g.sink, {
+        log,
+        deadLetterTopic: DLQ,
+        maxBatchSize: 10,
+        retry: FAST_RETRY,
+        onError: (e) => errors.push(e),
+      });
+      await until(() => g.applies() === 1 && g.prepares() === 2);
+      g.release();
+      await until(() => g.applies() === 2 && g.prepares() === 3);
+      g.release();
+      await until(() => errors.length === 1);
+      await sleep(50);
+      g.check();
+      expect(g.violations).toEqual([]);
+      expect(running.stats.status).toBe('failed');
+      expect(errors).toHaveLength(1);
+      expect(String((errors[0] as Error).message)).toMatch(/sink gated failed: a mapping conflict/);
+      // Chunk 1 (10 records) was confirmed and committed; chunk 2 failed; chunk 3 never applied.
+      expect(log.lag('g-gated', [TOPIC])).toBe(30);
+      expect(g.applies()).toBe(2);
+      await running.stop();
+    });
+  });
 });
