@@ -49,6 +49,14 @@ export const apiEnvSchema = z.object({
   AB_SHARE_B: z.coerce.number().min(0).max(1).optional(),
   AB_SALT: z.string().min(1).default('ab-1'),
   LLM_TIMEOUT_MS: int(15_000, 100),
+  // Sessions, idempotent writes, read-your-writes (README: Sessions and idempotency).
+  /** How long a session is remembered (owner, selection); far longer than the join's window + grace. */
+  SESSION_TTL_MS: int(24 * 3600_000, 60_000),
+  /** How long the first answer of an Idempotency-Key is kept. */
+  IDEMPOTENCY_TTL_MS: int(24 * 3600_000, 60_000),
+  /** The longest /recommend waits for min_profile_version / as_of. */
+  READ_YOUR_WRITES_MAX_WAIT_MS: int(1_500, 0).pipe(z.number().max(30_000)),
+  READ_YOUR_WRITES_POLL_MS: int(50, 5),
 });
 
 export type ApiEnv = z.infer<typeof apiEnvSchema>;
