@@ -3,10 +3,15 @@
  * stream topology and the clustering behind it, drives it with bots playing the mined personas,
  * prints the personalisation evaluation, and keeps serving. Composition root.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import type { Server } from 'node:http';
 import { dirname } from 'node:path';
 import { parseArgs } from 'node:util';
 import { serve } from '@hono/node-server';
+import type { ApiSecurity } from './api/app.ts';
+import { describeAuth } from './api/auth/auth-config.ts';
+import { parseSecurityEnv } from './api/auth/security-config.ts';
+import { answerClientErrorsWithJson, nodeServerOptions } from './api/http/node-server.ts';
 import { formatReport } from './simulator/evaluate.ts';
 import { DEFAULT_PERSONAS_PATH, loadPersonas } from './simulator/personas/schema.ts';
 import { loadContextPool } from './simulator/pools/contexts.ts';
@@ -56,6 +61,17 @@ function options() {
 }
 
 const opts = options();
+// Without API_KEYS the embedded wheel runs open (and says so below); with them it enforces them.
+let security: ApiSecurity;
+try {
+  security = parseSecurityEnv(process.env, {
+    openWithoutKeys: true,
+    readFile: (p) => readFileSync(p, 'utf8'),
+  });
+} catch (err) {
+  console.error((err as Error).message);
+  process.exit(2);
+}
 let personas: ReturnType<typeof loadPersonas>;
 try {
   personas = loadPersonas(opts.personas);
@@ -65,7 +81,7 @@ try {
 }
 const contexts = loadContextPool();
 const clusters = Math.max(2, Math.min(10, personas.length));
-const wheel = await newWheel(opts.seed, true, clusters);
+const wheel = await newWheel(opts.seed, true, clusters, undefined, security);
 let ready = false;
 const server = serve({
   fetch: (req) => {
@@ -77,7 +93,9 @@ const server = serve({
   },
   port: opts.port,
   hostname: '127.0.0.1',
+  serverOptions: nodeServerOptions,
 });
+answerClientErrorsWithJson(server as Server);
 server.on('error', (err) => {
   console.error(`cannot serve the API on 127.0.0.1:${opts.port}: ${err.message} (try --port)`);
   process.exit(1);
@@ -87,6 +105,11 @@ const address = server.address();
 const port = typeof address === 'object' && address ? address.port : opts.port;
 
 console.log(`sentencify — the whole wheel on embedded defaults, API on http://127.0.0.1:${port}`);
+console.log(
+  security.auth.mode === 'open'
+    ? '  auth: OPEN — no API_KEYS set, every route answers without a key (set API_KEYS to enforce keys)'
+    : `  auth: ${describeAuth(security.auth)}`,
+);
 console.log(
   `  ${personas.length} personas from ${opts.personas}; ${opts.sessions} sessions, seed ${opts.seed}; embeddings ${wheel.embedder.model} and paraphrases offline-paraphraser-v1 (both offline, deterministic)`,
 );

@@ -17,14 +17,15 @@ import { createRedisClusterStore, createRedisProfileStore } from '../streams/sto
 import { DEFAULT_TOPOLOGY_CONFIG, type TopologyConfig, topicSpecs } from '../streams/topology-config.ts';
 import { type RunningTopology, startTopology } from '../streams/wiring.ts';
 import { createApi } from './app.ts';
+import { describeAuth } from './auth/auth-config.ts';
 import { createBatchingEventSink } from './batching-event-sink.ts';
 import { type ApiConfig, describeEndpoint, type LlmEndpoint, parseApiConfig } from './config.ts';
 import { createRedisDocStore } from './docs/doc-store.ts';
+import { answerClientErrorsWithJson, nodeServerOptions } from './http/node-server.ts';
 import { createAbRouter } from './paraphrase/ab-router.ts';
 import { createOfflineParaphraser } from './paraphrase/offline-paraphraser.ts';
 import { createOpenAiParaphraser } from './paraphrase/openai-paraphraser.ts';
 import type { Paraphraser } from './paraphrase/paraphraser.ts';
-import { createRedisIdempotencyStore, createRedisSessionRegistry } from './sessions/index.ts';
 import { createMemoryVectorIndex } from './vector/memory-vector-index.ts';
 import { createQdrantVectorIndex } from './vector/qdrant-vector-index.ts';
 
@@ -134,15 +135,7 @@ const app = createApi({
     !stopping && topicsReady && (qdrant !== null || (topology?.sink('index')?.caughtUp() ?? false)),
   readyDetails: () => topology?.details() ?? {},
   metricsText: process.env.SENTENCIFY_API_WORKER === '1' ? clusterMetricsText : undefined,
-  // Shared by every worker and host: who owns which session, and the first answers of retries.
-  sessions: {
-    registry: createRedisSessionRegistry(redis, { prefix: env.REDIS_PREFIX, ttlMs: env.SESSION_TTL_MS }),
-    idempotency: createRedisIdempotencyStore(redis, {
-      prefix: env.REDIS_PREFIX,
-      ttlMs: env.IDEMPOTENCY_TTL_MS,
-    }),
-    readYourWrites: { maxWaitMs: env.READ_YOUR_WRITES_MAX_WAIT_MS, pollMs: env.READ_YOUR_WRITES_POLL_MS },
-  },
+  security: config.security,
 });
 
 metrics.onCollect(() => {
@@ -177,9 +170,12 @@ function clusterMetricsText(): Promise<string> {
 }
 
 // Serve at once: /health answers and /ready says 503 while the topics and the index are prepared.
-const server = serve({ fetch: app.fetch, port: env.PORT, hostname: env.HOST }, (info) =>
-  log('listening', { host: env.HOST, port: info.port }),
+const server = serve(
+  { fetch: app.fetch, port: env.PORT, hostname: env.HOST, serverOptions: nodeServerOptions },
+  (info) => log('listening', { host: env.HOST, port: info.port }),
 );
+// Requests Node refuses itself (headers past 256 KiB, not HTTP) still get the JSON error shape.
+answerClientErrorsWithJson(server as import('node:http').Server);
 server.on('error', (err) => {
   log('fatal', { error: `HTTP server: ${err.message}` });
   void shutdown(1);
@@ -195,6 +191,10 @@ log('starting', {
   offline_embeddings: embedder.offline,
   index_group: groupId,
   personalised: env.PERSONALISED,
+  // Key names and scopes only, never a secret.
+  auth: describeAuth(config.security.auth),
+  rate_limit_per_min: env.RATE_LIMIT_PER_MIN || 'off',
+  cors_origins: config.security.corsOrigins,
   scoring: { alpha: config.scoring.alpha, beta: config.scoring.beta, epsilon: config.scoring.epsilon },
   llm: {
     a: describeEndpoint(config.llm.a),

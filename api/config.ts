@@ -1,7 +1,10 @@
+import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { envInt, issueLines, serviceEnvFields, withoutBlanks } from '../common/service-env.ts';
 import type { TopicNames } from '../schemas/index.ts';
 import { topicNames } from '../schemas/index.ts';
+import type { ApiSecurity } from './app.ts';
+import { securityEnvFields, securityFromEnv } from './auth/security-config.ts';
 import { DEFAULT_SCORING_CONFIG, type ScoringConfig, validateScoringConfig } from './scoring/index.ts';
 
 const int = envInt;
@@ -10,6 +13,8 @@ const share = (def: number) => z.coerce.number().min(0).max(1).default(def);
 /** Environment of the API process (`npm run api`), parsed once at start-up. */
 export const apiEnvSchema = z.object({
   ...serviceEnvFields,
+  // API keys, rate limits, CORS, size limits (api/auth/security-config.ts, README: Security).
+  ...securityEnvFields,
   /** Redis commands fail after this long, so /recommend answers degraded instead of hanging. */
   REDIS_COMMAND_TIMEOUT_MS: int(300, 10),
   PORT: int(8080).pipe(z.number().max(65_535)),
@@ -73,6 +78,8 @@ export interface ApiConfig {
   readonly env: ApiEnv;
   readonly topics: TopicNames;
   readonly scoring: ScoringConfig;
+  /** Keys (or AUTH=off), rate limits, CORS, size limits. */
+  readonly security: ApiSecurity;
   readonly llm: {
     readonly a: LlmEndpoint | null;
     /** Absent: there is no experiment, every user is in A. */
@@ -105,7 +112,10 @@ function endpoint(base: string | undefined, key: string | undefined, model: stri
  * const cfg = parseApiConfig({ KAFKA_BROKERS: '127.0.0.1:19092', REDIS_URL: 'redis://127.0.0.1:16379' });
  * cfg.env.PORT; // 8080
  */
-export function parseApiConfig(raw: Record<string, string | undefined>): ApiConfig {
+export function parseApiConfig(
+  raw: Record<string, string | undefined>,
+  readFile: (path: string) => string = (p) => readFileSync(p, 'utf8'),
+): ApiConfig {
   const env = withoutBlanks(raw);
   const res = apiEnvSchema.safeParse(env);
   const problems = res.success ? [] : issueLines(res.error);
@@ -114,7 +124,17 @@ export function parseApiConfig(raw: Record<string, string | undefined>): ApiConf
   if (weights.success && weights.data.ALPHA + weights.data.BETA > 1) {
     problems.push(`  ALPHA + BETA: must be <= 1, got ${weights.data.ALPHA} + ${weights.data.BETA}`);
   }
-  if (!res.success || problems.length > 0) throw new Error(`invalid configuration:\n${problems.join('\n')}`);
+  // Reported next to a bad ALPHA + BETA; it needs the rest parsed (the file, the limits).
+  let security: ApiSecurity | undefined;
+  if (res.success) {
+    try {
+      security = securityFromEnv(res.data, { openWithoutKeys: false, readFile });
+    } catch (err) {
+      problems.push(`  ${(err as Error).message}`);
+    }
+  }
+  if (!res.success || problems.length > 0 || !security)
+    throw new Error(`invalid configuration:\n${problems.join('\n')}`);
   const e = res.data;
   const scoring: ScoringConfig = Object.freeze({
     ...DEFAULT_SCORING_CONFIG,
@@ -142,6 +162,7 @@ export function parseApiConfig(raw: Record<string, string | undefined>): ApiConf
     env: e,
     topics: topicNames(e.TOPIC_NAMESPACE),
     scoring,
+    security,
     llm: Object.freeze({ a, b, salt: e.AB_SALT, timeoutMs: e.LLM_TIMEOUT_MS }),
   });
 }

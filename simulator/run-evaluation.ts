@@ -1,3 +1,4 @@
+import type { ApiSecurity } from '../api/app.ts';
 import type { ScoringConfig } from '../api/scoring/index.ts';
 import { createEmbeddedWheel, type EmbeddedWheel } from '../app/embedded-wheel.ts';
 import { evaluate, type RunReport } from './evaluate.ts';
@@ -66,6 +67,7 @@ export function newWheel(
   personalised: boolean,
   clusters: number,
   scoring?: Partial<ScoringConfig>,
+  security?: ApiSecurity,
 ) {
   let n = 0;
   return createEmbeddedWheel({
@@ -73,6 +75,7 @@ export function newWheel(
     seed,
     clusters,
     scoring,
+    security,
     newId: () => `s${seed}-${personalised ? 'p' : 'b'}-${++n}`,
   });
 }

@@ -14,7 +14,15 @@ export interface ApiProcess {
 export function spawnApi(env: Record<string, string>): ApiProcess {
   const proc = spawn(process.execPath, ['--import', 'tsx', 'api/main.ts'], {
     cwd: ROOT,
-    env: { ...process.env, SERVICES_ENV_FILE: '/nonexistent', PORT: '0', HOST: '127.0.0.1', ...env },
+    // AUTH=off unless the caller gives keys (pass AUTH: '' with API_KEYS): npm run api refuses to run open.
+    env: {
+      ...process.env,
+      SERVICES_ENV_FILE: '/nonexistent',
+      PORT: '0',
+      HOST: '127.0.0.1',
+      AUTH: 'off',
+      ...env,
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const output: string[] = [];
