@@ -26,6 +26,7 @@ import { createAbRouter } from './paraphrase/ab-router.ts';
 import { createOfflineParaphraser } from './paraphrase/offline-paraphraser.ts';
 import { createOpenAiParaphraser } from './paraphrase/openai-paraphraser.ts';
 import type { Paraphraser } from './paraphrase/paraphraser.ts';
+import { createRedisIdempotencyStore, createRedisSessionRegistry } from './sessions/index.ts';
 import { createMemoryVectorIndex } from './vector/memory-vector-index.ts';
 import { createQdrantVectorIndex } from './vector/qdrant-vector-index.ts';
 
@@ -135,6 +136,15 @@ const app = createApi({
     !stopping && topicsReady && (qdrant !== null || (topology?.sink('index')?.caughtUp() ?? false)),
   readyDetails: () => topology?.details() ?? {},
   metricsText: process.env.SENTENCIFY_API_WORKER === '1' ? clusterMetricsText : undefined,
+  // Shared by every worker and host: who owns which session, and the first answers of retries.
+  sessions: {
+    registry: createRedisSessionRegistry(redis, { prefix: env.REDIS_PREFIX, ttlMs: env.SESSION_TTL_MS }),
+    idempotency: createRedisIdempotencyStore(redis, {
+      prefix: env.REDIS_PREFIX,
+      ttlMs: env.IDEMPOTENCY_TTL_MS,
+    }),
+    readYourWrites: { maxWaitMs: env.READ_YOUR_WRITES_MAX_WAIT_MS, pollMs: env.READ_YOUR_WRITES_POLL_MS },
+  },
   security: config.security,
 });
 
