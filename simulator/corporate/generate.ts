@@ -85,6 +85,8 @@ export function generateCorporateSample(o: GenerateOptions): GeneratedSample {
   const byCategory = indexByCategory(o.contexts ?? []);
 
   const typeDists = types.map((t) => typeDistribution(t, keys, spread));
+  // Per type: doc field → option distribution there (only for types with `domains`).
+  const domainDists = types.map((t) => domainDistributions(t, keys, spread));
   const typeWeights = types.map((t) => t.weight);
   const rnd = mulberry32(o.seed);
   const gauss = () => Math.sqrt(-2 * Math.log(rnd() + 1e-12)) * Math.cos(2 * Math.PI * rnd());
@@ -99,11 +101,20 @@ export function generateCorporateSample(o: GenerateOptions): GeneratedSample {
     const type = types[ti]!;
     truth[userId] = type.name;
     let own = typeDists[ti]!;
+    let other: number[] | null = null;
     if (types.length > 1 && rnd() < blend) {
-      const other = typeDists[(ti + 1 + Math.floor(rnd() * (types.length - 1))) % types.length]!;
-      own = own.map((p, j) => 0.7 * p + 0.3 * other[j]!);
+      other = typeDists[(ti + 1 + Math.floor(rnd() * (types.length - 1))) % types.length]!;
+      own = own.map((p, j) => 0.7 * p + 0.3 * other![j]!);
     }
-    const dist = normalise(own.map((p) => p * Math.exp(jitter * gauss())));
+    // The same draws, in the same order, as before types had domains: old samples stay the same.
+    const mult = own.map(() => Math.exp(jitter * gauss()));
+    const dist = normalise(own.map((p, j) => p * mult[j]!));
+    const fields = domainDists[ti]!;
+    const userFields = fields.map(([field, base, share]) => {
+      const mixed = other ? base.map((p, j) => 0.7 * p + 0.3 * other![j]!) : base;
+      return [field, normalise(mixed.map((p, j) => p * mult[j]!)), share] as const;
+    });
+    const fieldWeights = userFields.map(([, , w]) => w);
     const accept = clamp(type.acceptRate + 0.06 * gauss(), 0.02, 0.98);
     const langNames = Object.keys(type.languages);
     const langWeights = normalise(langNames.map((l) => type.languages[l]! * Math.exp(0.25 * gauss())));
@@ -113,8 +124,9 @@ export function generateCorporateSample(o: GenerateOptions): GeneratedSample {
 
     for (let r = 0; r < nRows; r++) {
       const language = langNames[sampleIndex(langWeights, rnd)] ?? 'ko';
+      const field = userFields.length > 0 ? userFields[sampleIndex(fieldWeights, rnd)]! : null;
       const isNoise = rnd() < noise;
-      const key = isNoise ? pick(keys) : keys[sampleIndex(dist, rnd)]!;
+      const key = isNoise ? pick(keys) : keys[sampleIndex(field ? field[1] : dist, rnd)]!;
       const option = parseOptionKey(key);
       let prompt = '';
       if (isNoise) {
@@ -124,7 +136,8 @@ export function generateCorporateSample(o: GenerateOptions): GeneratedSample {
         if (requests.length > 0) prompt = vary(requests[sampleIndex(zipf(requests.length), rnd)]!, rnd);
       }
       const accepted = rnd() < (isNoise ? 0.5 : accept);
-      const candidates = pool.get(contextKey(option.category, language)) ?? byCategory.get(option.category);
+      const textField = field ? field[0] : option.category;
+      const candidates = pool.get(contextKey(textField, language)) ?? byCategory.get(textField);
       const text = candidates && candidates.length > 0 ? pick(candidates).text : undefined;
       // Mostly Korean office hours (UTC 00–10), sometimes any time.
       const hour = rnd() < 0.8 ? Math.floor(rnd() * 10) : Math.floor(rnd() * 24);
@@ -156,6 +169,21 @@ function typeDistribution(t: LatentUserType, keys: readonly string[], spread: nu
       throw new RangeError(`generate: type "${t.name}" names option "${k}", not in the vocabulary`);
   const base = normalise(keys.map((k) => t.options[k] ?? 0));
   return base.map((p) => (1 - spread) * p + spread / keys.length);
+}
+
+/** [field, option distribution there, share of rows] for a type with `domains`; [] otherwise. */
+function domainDistributions(
+  t: LatentUserType,
+  keys: readonly string[],
+  spread: number,
+): [string, number[], number][] {
+  return Object.entries(t.domains ?? {})
+    .filter(([, w]) => w > 0)
+    .sort(([a], [b]) => cmp(a, b))
+    .map(([field, w]) => {
+      const options = t.byDomain?.[field] ?? t.options;
+      return [field, typeDistribution({ ...t, options }, keys, spread), w];
+    });
 }
 
 /** Real users type the same request with different case, spacing and punctuation. */

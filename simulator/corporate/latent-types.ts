@@ -19,6 +19,14 @@ export interface LatentUserType {
   readonly promptRate?: number;
   /** Tenants users of this type work for. */
   readonly companies: readonly string[];
+  /**
+   * Doc field → share of this type's rows written in documents of that field (their `text` comes
+   * from that field's part of the pool). With it, a row's option follows `byDomain` of its field
+   * (or `options` where the field has none); without it, `text` follows the chosen option.
+   */
+  readonly domains?: Readonly<Record<string, number>>;
+  /** Doc field → option weights there (a main option plus spread), like `options`. */
+  readonly byDomain?: Readonly<Record<string, Readonly<Record<string, number>>>>;
 }
 
 /** The option a type picks most: what a mined persona should recover as its preferred option. */
@@ -176,5 +184,117 @@ export const DEFAULT_LATENT_TYPES: readonly LatentUserType[] = [
       en: ['make it more formal', 'more professional please', 'make it more persuasive'],
     },
     companies: ['hana-telecom', 'bright-cosmetics'],
+  },
+];
+
+/**
+ * Six planted types whose choice depends on what they write: a scholar wants `thesis:strong` in a
+ * paper and `email:strong` in a mail, a support agent `email:weak` in the same mail. The D they
+ * generate is what `personas-context.json` is mined from.
+ */
+export const CONTEXT_LATENT_TYPES: readonly LatentUserType[] = [
+  {
+    name: 'scholar',
+    weight: 0.18,
+    options: { 'thesis:strong': 0.7, 'thesis:moderate': 0.2 },
+    domains: { thesis: 0.6, email: 0.4 },
+    byDomain: {
+      thesis: { 'thesis:strong': 0.72, 'thesis:moderate': 0.18 },
+      email: { 'email:strong': 0.7, 'email:moderate': 0.15 },
+    },
+    acceptRate: 0.82,
+    languages: { ko: 0.6, en: 0.4 },
+    prompts: {
+      ko: ['학술적인 톤으로 변경해줘', '논문체로 바꿔줘', '격식 있는 문어체로'],
+      en: ['make it more academic', 'use a formal academic tone'],
+    },
+    promptRate: 0.7,
+    companies: ['hanbit-univ', 'seoul-research-institute'],
+  },
+  {
+    name: 'cs-agent',
+    weight: 0.18,
+    options: { 'customer_service:moderate': 0.7, 'customer_service:strong': 0.15 },
+    domains: { customer_service: 0.55, email: 0.45 },
+    byDomain: {
+      customer_service: { 'customer_service:moderate': 0.7, 'customer_service:strong': 0.15 },
+      email: { 'email:weak': 0.7, 'email:moderate': 0.15 },
+    },
+    acceptRate: 0.76,
+    languages: { ko: 0.8, en: 0.2 },
+    prompts: {
+      ko: ['정중하게', '공손하게 사과하는 톤으로', '친절하게 바꿔줘'],
+      en: ['make it more polite', 'apologetic but professional'],
+    },
+    companies: ['nuri-commerce', 'hana-telecom'],
+  },
+  {
+    name: 'marketer',
+    weight: 0.16,
+    options: { 'marketing:strong': 0.7, 'marketing:moderate': 0.18 },
+    domains: { marketing: 0.6, article: 0.4 },
+    byDomain: {
+      marketing: { 'marketing:strong': 0.7, 'marketing:moderate': 0.18 },
+      article: { 'article:moderate': 0.68, 'article:strong': 0.15 },
+    },
+    acceptRate: 0.58,
+    languages: { ko: 0.5, en: 0.5 },
+    prompts: {
+      ko: ['더 임팩트 있게', '광고 문구처럼', '짧고 강렬하게'],
+      en: ['make it catchy', 'more punchy'],
+    },
+    companies: ['bright-cosmetics', 'nuri-commerce'],
+  },
+  {
+    name: 'reporter',
+    weight: 0.14,
+    options: { 'article:weak': 0.7, 'article:moderate': 0.15 },
+    domains: { article: 0.6, report: 0.4 },
+    byDomain: {
+      article: { 'article:weak': 0.7, 'article:moderate': 0.15 },
+      report: { 'report:moderate': 0.7, 'report:weak': 0.12 },
+    },
+    acceptRate: 0.6,
+    languages: { ko: 0.45, en: 0.55 },
+    prompts: {
+      ko: ['기사체로 바꿔줘', '객관적으로 써줘'],
+      en: ['neutral news style', 'make it objective'],
+    },
+    companies: ['daily-hankook', 'metro-news'],
+  },
+  {
+    name: 'manager',
+    weight: 0.16,
+    options: { 'report:strong': 0.7, 'report:moderate': 0.15 },
+    domains: { report: 0.55, email: 0.45 },
+    byDomain: {
+      report: { 'report:strong': 0.7, 'report:moderate': 0.15 },
+      email: { 'email:moderate': 0.7, 'email:strong': 0.12 },
+    },
+    acceptRate: 0.71,
+    languages: { ko: 0.65, en: 0.35 },
+    prompts: {
+      ko: ['보고서 형식으로', '요약해줘', '핵심만 간단히'],
+      en: ['executive summary style', 'summarize it'],
+    },
+    companies: ['acme', 'daehan-logistics'],
+  },
+  {
+    name: 'casual',
+    weight: 0.18,
+    options: { 'general:weak': 0.65, 'general:moderate': 0.2 },
+    domains: { general: 0.7, email: 0.3 },
+    byDomain: {
+      general: { 'general:weak': 0.68, 'general:moderate': 0.2 },
+      email: { 'email:weak': 0.65, 'general:weak': 0.2 },
+    },
+    acceptRate: 0.48,
+    languages: { ko: 0.55, en: 0.45 },
+    prompts: {
+      ko: ['자연스럽게', '맞춤법만 고쳐줘'],
+      en: ['fix grammar', 'make it sound natural'],
+    },
+    promptRate: 0.45,
+    companies: ['personal', 'acme'],
   },
 ];

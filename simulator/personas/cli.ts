@@ -24,7 +24,7 @@ import {
   parseWriteConcern,
 } from '../../streams/stores/mongo-stores.ts';
 import { generateCorporateSample } from '../corporate/generate.ts';
-import { mainOption } from '../corporate/latent-types.ts';
+import { CONTEXT_LATENT_TYPES, mainOption } from '../corporate/latent-types.ts';
 import { type CorporateLoadResult, loadCorporateFile, parseCorporateText } from '../corporate/load.ts';
 import { DEFAULT_CONTEXTS_PATH, loadContextPool } from '../pools/contexts.ts';
 import { minePersonas } from './mine.ts';
@@ -32,13 +32,17 @@ import { parsePersonas } from './schema.ts';
 
 export const USAGE = `usage:
   tsx simulator/personas/cli.ts generate --out FILE [--users N] [--seed S] [--rows-per-user MIN-MAX]
-                                         [--noise SHARE] [--contexts CSV]
+                                         [--noise SHARE] [--contexts CSV] [--context-dependent]
       writes a synthetic corporate export D (JSON Lines, or a JSON array when FILE ends in .json)
       and FILE.truth.json with each user's latent type. Defaults: --users 240 --seed 42
       --rows-per-user 15-60 --noise 0.08 --contexts simulator/data/contexts.csv
+      --context-dependent: the planted types choose by the field of what they write
   tsx simulator/personas/cli.ts mine --input FILE [--out personas.json] [--k K] [--seed S]
                                      [--truth FILE] [--report FILE] [--min-rows N]
+                                     [--domains [--contexts CSV] [--min-domain-rows N]]
       mines 5–10 personas from D (JSON array or JSON Lines); k by silhouette unless --k.
+      --domains: a row whose text is in the context pool has that sentence's field; personas get
+      domains and preferred_by_domain where ≥ N rows (default 20) support a field.
       Scores against FILE.truth.json (or --truth) when present. Defaults: --seed 42 --min-rows 5
       With --from-mongo instead of --input: mines the rows of raw_corporate_data (see load).
   tsx simulator/personas/cli.ts load --input FILE [--url MONGODB_URL] [--db NAME]
@@ -92,6 +96,7 @@ async function generateCommand(args: readonly string[], io: CliIo): Promise<numb
       'rows-per-user': { type: 'string', default: '15-60' },
       noise: { type: 'string', default: '0.08' },
       contexts: { type: 'string', default: DEFAULT_CONTEXTS_PATH },
+      'context-dependent': { type: 'boolean', default: false },
     },
     strict: true,
     allowPositionals: false,
@@ -102,7 +107,14 @@ async function generateCommand(args: readonly string[], io: CliIo): Promise<numb
   const rowsPerUser = rowRange(values['rows-per-user']);
   const noise = share('--noise', values.noise);
   const contexts = loadContextPool(values.contexts);
-  const sample = generateCorporateSample({ users, seed, rowsPerUser, noise, contexts });
+  const sample = generateCorporateSample({
+    users,
+    seed,
+    rowsPerUser,
+    noise,
+    contexts,
+    ...(values['context-dependent'] ? { types: CONTEXT_LATENT_TYPES } : {}),
+  });
 
   const body = values.out.endsWith('.json')
     ? `[\n${sample.rows.map((r) => JSON.stringify(r)).join(',\n')}\n]\n`
@@ -145,6 +157,9 @@ async function mineCommand(args: readonly string[], io: CliIo): Promise<number> 
       report: { type: 'string' },
       'min-rows': { type: 'string', default: '5' },
       'from-mongo': { type: 'boolean', default: false },
+      domains: { type: 'boolean', default: false },
+      contexts: { type: 'string', default: DEFAULT_CONTEXTS_PATH },
+      'min-domain-rows': { type: 'string', default: '20' },
       url: { type: 'string' },
       db: { type: 'string' },
     },
@@ -156,6 +171,7 @@ async function mineCommand(args: readonly string[], io: CliIo): Promise<number> 
   const k = values.k === undefined ? undefined : integer('--k', values.k, 1, 1000);
   const seed = integer('--seed', values.seed, 0, 2 ** 32 - 1);
   const minRowsPerUser = integer('--min-rows', values['min-rows'], 1, 1_000_000);
+  const minDomainRows = integer('--min-domain-rows', values['min-domain-rows'], 1, 1_000_000);
 
   const loaded = values.input ? await loadCorporateFile(values.input) : await readCorporateFromMongo(values);
   printLoad(loaded, io);
@@ -172,6 +188,7 @@ async function mineCommand(args: readonly string[], io: CliIo): Promise<number> 
   const mined = minePersonas(loaded.rows, {
     seed,
     minRowsPerUser,
+    ...(values.domains ? { contexts: loadContextPool(values.contexts), minDomainRows } : {}),
     ...(k !== undefined ? { k } : {}),
     ...(truth ? { truth } : {}),
   });

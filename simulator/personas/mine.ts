@@ -7,6 +7,7 @@ import {
   type OptionVocabulary,
 } from '../../schemas/index.ts';
 import { adjustedRandIndex, kmeans } from '../../streams/clustering/kmeans.ts';
+import type { ContextSample } from '../pools/contexts.ts';
 import { promptPool } from '../pools/prompts.ts';
 import type { Persona } from './schema.ts';
 
@@ -26,6 +27,16 @@ export interface MineOptions {
   readonly vocabulary?: OptionVocabulary;
   /** Feature weights relative to the option distribution (defaults: acceptance 0.5, language 0.5). */
   readonly weights?: { readonly accept?: number; readonly language?: number };
+  /**
+   * The context pool the rows' `text` may come from: a row whose text is in it has that
+   * sentence's category as its doc field, and the personas then get `domains` and
+   * `preferred_by_domain` where the rows support them. Without it the personas are context-free.
+   */
+  readonly contexts?: readonly ContextSample[];
+  /** A field needs this many of a persona's rows (default 20) and … */
+  readonly minDomainRows?: number;
+  /** … this share of its rows with a known field (default 0.05) to enter `domains`. */
+  readonly minDomainShare?: number;
   /** user_id → latent type, when known (generated data): adds `report.truth`. */
   readonly truth?: Readonly<Record<string, string>>;
 }
@@ -175,7 +186,13 @@ export function minePersonas(rows: readonly CorporateRow[], options: MineOptions
   );
   const names = nameDrafts(drafts);
   const clusterName = new Map(drafts.map((d, i) => [d.cluster, names[i]!]));
-  const personas = drafts.map((d, i) => toPersona(d, names[i]!));
+  const fieldOf = textFields(options.contexts);
+  const personas = drafts.map((d, i) => {
+    const p = toPersona(d, names[i]!);
+    return fieldOf
+      ? { ...p, ...domainFields(d, p, fieldOf, options.minDomainRows ?? 20, options.minDomainShare ?? 0.05) }
+      : p;
+  });
 
   const assignments: Record<string, string> = {};
   fitSet.forEach((s, i) => {
@@ -487,6 +504,62 @@ function toPersona(d: Draft, name: string): Persona {
     users: d.users.length,
     description,
   };
+}
+
+/** sentence → its category in the pool; null without a pool. */
+function textFields(contexts: readonly ContextSample[] | undefined): Map<string, string> | null {
+  if (!contexts) return null;
+  const m = new Map<string, string>();
+  for (const c of contexts) if (!m.has(c.text)) m.set(c.text, c.category);
+  return m;
+}
+
+/**
+ * What a persona writes and picks per doc field, learnt from its members' rows whose text has a
+ * known field. A field enters `domains` with ≥ `minRows` rows and ≥ `minShare` of the known rows;
+ * `preferred_by_domain` lists the most chosen option of each such field, and only when some field's
+ * option differs from the persona's overall one (else the choice does not depend on the field and
+ * the fallback says it all). Nothing when no field has the support.
+ */
+export function domainFields(
+  d: Pick<Draft, 'users'>,
+  p: Pick<Persona, 'preferred_category' | 'preferred_intensity'>,
+  fieldOf: ReadonlyMap<string, string>,
+  minRows: number,
+  minShare: number,
+): Pick<Persona, 'domains' | 'preferred_by_domain'> {
+  const perField = new Map<string, Map<string, number>>();
+  let known = 0;
+  for (const u of d.users) {
+    for (const r of u.rowList) {
+      const field = r.text !== undefined ? fieldOf.get(r.text) : undefined;
+      if (field === undefined) continue;
+      known += 1;
+      let m = perField.get(field);
+      if (!m) {
+        m = new Map();
+        perField.set(field, m);
+      }
+      const key = `${r.category}:${r.intensity}`;
+      m.set(key, (m.get(key) ?? 0) + 1);
+    }
+  }
+  const supported = [...perField.entries()]
+    .map(([field, m]) => [field, m, [...m.values()].reduce((a, b) => a + b, 0)] as const)
+    .filter(([, , n]) => n >= minRows && n / known >= minShare)
+    .sort(([a, , x], [b, , y]) => y - x || cmp(a, b));
+  if (supported.length === 0) return {};
+  const total = supported.reduce((s, [, , n]) => s + n, 0);
+  const domains = Object.fromEntries(supported.map(([field, , n]) => [field, round(n / total, 3)]));
+  const fallback = `${p.preferred_category}:${p.preferred_intensity}`;
+  const byField = Object.fromEntries(
+    supported.map(([field, m]) => {
+      const top = [...m.entries()].sort(([ka, a], [kb, b]) => b - a || cmp(ka, kb))[0]![0];
+      return [field, top];
+    }),
+  );
+  const dependent = Object.values(byField).some((o) => o !== fallback);
+  return dependent ? { domains, preferred_by_domain: byField } : { domains };
 }
 
 function splitKey(key: string): [string, Intensity] {
