@@ -294,6 +294,41 @@ export function clusterComponent(
 }
 
 /**
+ * P_cluster conditioned on the context: (1 − γ)·P_cluster + γ·normalise(P_cluster ⊙ P_ctx), with
+ * P_ctx = (w_vec·P_vec + α·P_doc) / (w_vec + α) — a product of experts: the cluster says what
+ * people like this user pick, the context what sentences like this end with. A cold user's cluster
+ * is a guess from one sentence, and a context-free P_cluster pushes its top option whatever the
+ * sentence is (a scholar cluster's `thesis:strong` on an e-mail); the product keeps the cluster's
+ * taste within the context's options. Unchanged when γ = 0, without a cluster, or when the blend
+ * gives the context no weight (then P_ctx is unknown: α = 0 and β = 1).
+ *
+ * @example
+ * conditionOnContext(cluster.p, vec.p, doc.p, 0.25, 0.2, 1);
+ */
+export function conditionOnContext(
+  cluster: Float64Array,
+  vec: Float64Array,
+  doc: Float64Array,
+  vecWeight: number,
+  alpha: number,
+  gamma: number,
+): Float64Array {
+  const den = vecWeight + alpha;
+  if (!(gamma > 0) || !(den > 0)) return cluster;
+  const n = cluster.length;
+  const prod = new Float64Array(n);
+  let z = 0;
+  for (let i = 0; i < n; i++) {
+    prod[i] = cluster[i]! * ((vecWeight * vec[i]! + alpha * doc[i]!) / den);
+    z += prod[i]!;
+  }
+  if (!(z > 0)) return cluster;
+  const out = new Float64Array(n);
+  for (let i = 0; i < n; i++) out[i] = (1 - gamma) * cluster[i]! + (gamma * prod[i]!) / z;
+  return out;
+}
+
+/**
  * The user's share of P_user' = w·P_user + (1 − w)·P_cluster: w = n / (n + k), 0 with no history
  * (even when k = 0).
  *

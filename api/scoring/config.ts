@@ -30,6 +30,13 @@ export interface ScoringConfig {
   readonly docHistoryK: number;
   /** Weight of a session whose option was used but whose candidates were not kept (accepted = 1). */
   readonly rejectedWeight: number;
+  /**
+   * γ_c: share of P_cluster conditioned on the context, P_cluster ⊙ P_ctx renormalised, where
+   * P_ctx is the non-personal part of the blend ((1 − α − β)·P_vec + α·P_doc, renormalised):
+   * "what people like this user pick, among what sentences like this end with". 0 (scorer-v1)
+   * keeps P_cluster context-free; absent means 0. See docs/personas-evaluation.md for its effect.
+   */
+  readonly clusterContextWeight?: number;
 }
 
 /**
@@ -51,6 +58,7 @@ export const DEFAULT_SCORING_CONFIG: ScoringConfig = Object.freeze({
   docFieldShare: 0.6,
   docHistoryK: 2,
   rejectedWeight: 0.5,
+  clusterContextWeight: 0,
 });
 
 /** Bad scoring input or config: the caller must fix it, a retry cannot help (→ HTTP 400). */
@@ -82,13 +90,18 @@ export function validateScoringConfig(c: ScoringConfig): void {
   const finite = (name: keyof ScoringConfig) => {
     if (typeof c[name] !== 'number' || !Number.isFinite(c[name])) fail(`${name} must be a finite number`);
   };
-  for (const k of Object.keys(DEFAULT_SCORING_CONFIG) as (keyof ScoringConfig)[]) finite(k);
+  for (const k of Object.keys(DEFAULT_SCORING_CONFIG) as (keyof ScoringConfig)[]) {
+    if (k === 'clusterContextWeight' && c[k] === undefined) continue;
+    finite(k);
+  }
   if (c.alpha < 0) fail(`alpha must be >= 0, got ${c.alpha}`);
   if (c.beta < 0) fail(`beta must be >= 0, got ${c.beta}`);
   if (c.alpha + c.beta > 1 + SUM_TOLERANCE) fail(`alpha + beta must be <= 1, got ${c.alpha} + ${c.beta}`);
   for (const k of ['epsilon', 'userSimilarityWeight', 'docFieldShare', 'rejectedWeight'] as const) {
     if (c[k] < 0 || c[k] > 1) fail(`${k} must be in [0, 1], got ${c[k]}`);
   }
+  const g = c.clusterContextWeight ?? 0;
+  if (g < 0 || g > 1) fail(`clusterContextWeight must be in [0, 1], got ${g}`);
   for (const k of ['shrinkageK', 'smoothing', 'docHistoryK'] as const) {
     if (c[k] < 0) fail(`${k} must be >= 0, got ${c[k]}`);
   }

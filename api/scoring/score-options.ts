@@ -1,6 +1,7 @@
 import type { ClusterProfile, OptionVocabulary, RankedOption, UserProfile } from '../../schemas/index.ts';
 import {
   clusterComponent,
+  conditionOnContext,
   type DocEvidenceInput,
   docComponent,
   indexOptions,
@@ -77,6 +78,11 @@ export interface ScoreResult {
  *   P_user' = w·P_user + (1 − w)·P_cluster,  w = n / (n + k)
  *   P_final = (1 − α − β)·P_vec + α·P_doc + β·P_user'
  *
+ * The cluster's weight β·k/(k + n) is the shrinkage of a user toward their cluster: all of β for
+ * a user with no history (whose cluster is the nearest to their first sentence, `pickCluster`),
+ * half at n = k, a fifth at n = 4k. With `clusterContextWeight` > 0 P_cluster is conditioned on
+ * the context first (`conditionOnContext`).
+ *
  * Each component is a distribution over the options (see components.ts); so is P_final. Options
  * are ranked by P_final (ties in vocabulary order), then ε-greedy exploration may promote one
  * to rank 1 (see `explore`). Every option carries its score, its four component values, its
@@ -103,7 +109,6 @@ export function scoreOptions(inputs: ScoringInputs): ScoreResult {
   const vec = vecComponent(opts, inputs.neighbours, inputs.language, c.smoothing);
   const doc = docComponent(opts, inputs.doc, c);
   const user = userComponent(opts, inputs.profile, inputs.embedding, c);
-  const cluster = clusterComponent(opts, inputs.cluster, c.smoothing);
   const w = userShare(user.sessions, c.shrinkageK);
   const weights: ComponentWeights = {
     // α + β may exceed 1 by a rounding error (validation tolerates it); never weigh P_vec below 0.
@@ -112,6 +117,13 @@ export function scoreOptions(inputs: ScoringInputs): ScoreResult {
     user: c.beta * w,
     cluster: c.beta * (1 - w),
   };
+  const cluster0 = clusterComponent(opts, inputs.cluster, c.smoothing);
+  const cluster = inputs.cluster
+    ? {
+        ...cluster0,
+        p: conditionOnContext(cluster0.p, vec.p, doc.p, weights.vec, c.alpha, c.clusterContextWeight ?? 0),
+      }
+    : cluster0;
   const score = new Float64Array(n);
   for (let i = 0; i < n; i++) {
     const userBlend = w * user.p[i]! + (1 - w) * cluster.p[i]!;
