@@ -11,6 +11,8 @@ export interface OpenAiParaphraserOptions {
   readonly provider?: string;
   readonly timeoutMs?: number;
   readonly maxRetries?: number;
+  /** Sent as max_tokens when set: bounds a small local model's ramble (and its time on a CPU). */
+  readonly maxTokens?: number;
 }
 
 function prompt(input: ParaphraseInput, n: number): string {
@@ -28,25 +30,44 @@ function prompt(input: ParaphraseInput, n: number): string {
   ].join('\n');
 }
 
-/** Pulls the candidates out of a reply: a JSON array, else one candidate per non-empty line. */
+/** The first n distinct candidates (a small model repeats itself). */
+function distinct(xs: readonly string[], n: number): string[] {
+  const seen = new Set<string>();
+  const out: string[] = [];
+  for (const x of xs) {
+    const k = x.toLowerCase();
+    if (x.length === 0 || seen.has(k)) continue;
+    seen.add(k);
+    out.push(x);
+    if (out.length >= n) break;
+  }
+  return out;
+}
+
+/** Pulls the candidates out of a reply: a JSON array, else one candidate per non-empty line; distinct. */
 export function parseCandidates(content: string, n: number): string[] {
   const trimmed = content.trim().replace(/^```(?:json)?\s*|\s*```$/g, '');
   try {
     const arr = JSON.parse(trimmed) as unknown;
     if (Array.isArray(arr)) {
-      const out = arr
-        .filter((x): x is string => typeof x === 'string' && x.trim().length > 0)
-        .map((x) => x.trim());
-      if (out.length > 0) return out.slice(0, n);
+      const out = distinct(
+        arr.filter((x): x is string => typeof x === 'string' && x.trim().length > 0).map((x) => x.trim()),
+        n,
+      );
+      if (out.length > 0) return out;
     }
   } catch {
     // not JSON: fall through to lines
   }
-  return trimmed
-    .split('\n')
-    .map((l) => l.replace(/^\s*(?:[-*]|\d+[.)])\s*/, '').trim())
-    .filter((l) => l.length > 0)
-    .slice(0, n);
+  return distinct(
+    trimmed.split('\n').map((l) =>
+      l
+        .replace(/^\s*(?:[-*]|#?\d+[.):])\s*/, '')
+        .replace(/^"(.*)",?$/, '$1')
+        .trim(),
+    ),
+    n,
+  );
 }
 
 /**
@@ -72,6 +93,7 @@ export function createOpenAiParaphraser(o: OpenAiParaphraserOptions): Paraphrase
         res = await client.chat.completions.create({
           model: o.model,
           temperature: 0.7,
+          ...(o.maxTokens === undefined ? {} : { max_tokens: o.maxTokens }),
           messages: [
             { role: 'system', content: 'You rewrite sentences for a writing assistant.' },
             { role: 'user', content: prompt(input, n) },

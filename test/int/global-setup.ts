@@ -17,7 +17,14 @@ export interface Services {
   readonly storeProblems: Readonly<Partial<Record<StoreVariable, string>>>;
 }
 
-export const STORE_VARIABLES = ['MONGODB_URL', 'ES_URL', 'QDRANT_URL'] as const;
+// EMBEDDINGS_API_BASE and LLM_API_BASE: the local models of `services:up -- --with-models` (models.int.test.ts).
+export const STORE_VARIABLES = [
+  'MONGODB_URL',
+  'ES_URL',
+  'QDRANT_URL',
+  'EMBEDDINGS_API_BASE',
+  'LLM_API_BASE',
+] as const;
 export type StoreVariable = (typeof STORE_VARIABLES)[number];
 
 /** Whether something listens at the URL's host and port. */

@@ -1,7 +1,8 @@
 import type { Services, StoreVariable } from './global-setup.ts';
 
 /**
- * The URL of a store an integration test needs (MONGODB_URL, ES_URL, QDRANT_URL), or null to skip
+ * The URL of a store an integration test needs (MONGODB_URL, ES_URL, QDRANT_URL, EMBEDDINGS_API_BASE,
+ * LLM_API_BASE), or null to skip
  * it with the reason printed. Under CI=true a missing store is a failure, as for Kafka and Redis.
  *
  * @example

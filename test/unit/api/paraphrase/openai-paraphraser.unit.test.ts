@@ -97,5 +97,12 @@ describe('OpenAI-compatible paraphraser', () => {
   it('parses fenced JSON and caps the count', () => {
     expect(parseCandidates('```json\n["a","b","c","d"]\n```', 3)).toEqual(['a', 'b', 'c']);
     expect(parseCandidates('- a\n- b', 3)).toEqual(['a', 'b']);
+    // What a small local model writes: repeats, "#1." numbering, quoted lines.
+    expect(parseCandidates('Move it.\n#1. move it.\n2) Shift it\n"Push it",', 3)).toEqual([
+      'Move it.',
+      'Shift it',
+      'Push it',
+    ]);
+    expect(parseCandidates('["x", "x", "y"]', 3)).toEqual(['x', 'y']);
   });
 });
