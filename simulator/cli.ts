@@ -3,11 +3,16 @@
  *
  * Without --api: the evaluation on the embedded wheel (personalised and baseline passes, same seed).
  * With --api: the bots drive a running API over HTTP; there is no baseline pass then.
+ * --compare-beta B (default 0.3, `none` to skip): the offline estimate for β = B from the
+ * personalised pass's logs next to an online run with it. --keep-logs DIR (default reports/logs):
+ * the personalised pass's A and H as JSON lines, for `npm run evaluate:offline`.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { parseArgs } from 'node:util';
 import { evaluate, formatReport } from './evaluate.ts';
+import { formatComparison } from './offline/compare.ts';
+import { writeRunLogs } from './offline/wheel-logs.ts';
 import { DEFAULT_PERSONAS_PATH, loadPersonas } from './personas/schema.ts';
 import { loadContextPool } from './pools/contexts.ts';
 import { progressBar } from './progress.ts';
@@ -15,7 +20,7 @@ import { runEvaluation } from './run-evaluation.ts';
 import { type ApiClient, simulate } from './simulate.ts';
 
 const USAGE =
-  'usage: npm run simulate -- [--personas FILE] [--sessions N] [--seed S] [--report FILE] [--api URL] [--users-per-persona N]';
+  'usage: npm run simulate -- [--personas FILE] [--sessions N] [--seed S] [--report FILE] [--api URL] [--users-per-persona N] [--compare-beta B|none] [--keep-logs DIR|none]';
 
 export function parseSimulationArgs(argv: string[]) {
   const { values } = parseArgs({
@@ -28,6 +33,8 @@ export function parseSimulationArgs(argv: string[]) {
       api: { type: 'string' },
       'users-per-persona': { type: 'string', default: '4' },
       'round-pause-ms': { type: 'string', default: '1000' },
+      'compare-beta': { type: 'string', default: '0.3' },
+      'keep-logs': { type: 'string', default: 'reports/logs' },
     },
   });
   const num = (name: string, v: string, min: number) => {
@@ -38,7 +45,12 @@ export function parseSimulationArgs(argv: string[]) {
   };
   if (values.api !== undefined && !/^https?:\/\//.test(values.api))
     throw new Error(`--api must be an http(s) URL, got "${values.api}"`);
+  const compareBeta = values['compare-beta'] === 'none' ? undefined : Number(values['compare-beta']);
+  if (compareBeta !== undefined && !(compareBeta >= 0 && compareBeta <= 1))
+    throw new Error(`--compare-beta must be a number in [0, 1] or none, got "${values['compare-beta']}"`);
   return {
+    compareBeta,
+    keepLogs: values['keep-logs'] === 'none' ? undefined : values['keep-logs'],
     personas: values.personas,
     sessions: num('sessions', values.sessions, 1),
     seed: num('seed', values.seed, 0),
@@ -122,8 +134,16 @@ export async function main(argv: string[]): Promise<number> {
       seed: opts.seed,
       usersPerPersona: opts.usersPerPersona,
       onProgress: (run, d, t) => bars[run](d, t),
+      compareBeta: opts.compareBeta,
+      onLogs: opts.keepLogs
+        ? (logs) => {
+            const p = writeRunLogs(opts.keepLogs!, 'personalised', logs);
+            console.log(`  logged A/H kept in ${p.a} and ${p.h}`);
+          }
+        : undefined,
     });
     console.log(formatReport(r.personalised, r.baseline));
+    if (r.offline_vs_online) console.log(`\n${formatComparison(r.offline_vs_online)}`);
     report = r;
   }
   if (opts.report) {

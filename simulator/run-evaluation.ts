@@ -2,6 +2,8 @@ import type { ApiSecurity } from '../api/app.ts';
 import type { ScoringConfig } from '../api/scoring/index.ts';
 import { createEmbeddedWheel, type EmbeddedWheel } from '../app/embedded-wheel.ts';
 import { evaluate, type RunReport } from './evaluate.ts';
+import type { OfflineOnlineComparison } from './offline/compare.ts';
+import type { RunLogs } from './offline/wheel-logs.ts';
 import type { Persona } from './personas/schema.ts';
 import type { ContextSample } from './pools/contexts.ts';
 import type { ApiClient, Pacer, SessionRecord } from './simulate.ts';
@@ -18,6 +20,10 @@ export interface EvaluationOptions {
   /** The wheel to run the personalised pass on (npm start serves its API meanwhile). */
   readonly wheel?: EmbeddedWheel;
   readonly onProgress?: (run: 'personalised' | 'baseline', done: number, total: number) => void;
+  /** Estimate offline, from the personalised pass's logs, what this β would have had, and run it online to compare. */
+  readonly compareBeta?: number;
+  /** The personalised pass's logged A and H (the CLI keeps them for `npm run evaluate:offline`). */
+  readonly onLogs?: (logs: RunLogs) => void;
 }
 
 export interface EvaluationReport {
@@ -35,6 +41,8 @@ export interface EvaluationReport {
   readonly lift: { hit_at_1: number; ndcg_at_3: number };
   readonly cold_start: RunReport['cold_start'];
   readonly timing: { personalised_s: number; baseline_s: number; sessions_per_s: number };
+  /** With `compareBeta`: the offline estimate for that β next to an online run with it. */
+  readonly offline_vs_online?: OfflineOnlineComparison;
 }
 
 /** In-process client: the Hono app's own `request`, no sockets. */
@@ -113,6 +121,8 @@ export async function runEvaluation(o: EvaluationOptions): Promise<EvaluationRep
   const b = await run(o, await newWheel(o.seed, false, clusters, o.scoring), 'baseline');
   const personalised = evaluate(p.records);
   const baseline = evaluate(b.records);
+  // Dynamic: the comparison module imports this one (newWheel, the in-process client).
+  const offline = await (await import('./offline/compare.ts')).offlineSection(o, wheel);
   const r4 = (x: number) => Math.round(x * 10_000) / 10_000;
   return {
     config: {
@@ -136,5 +146,6 @@ export async function runEvaluation(o: EvaluationOptions): Promise<EvaluationRep
       baseline_s: r4(b.seconds),
       sessions_per_s: r4((2 * o.sessions) / (p.seconds + b.seconds)),
     },
+    ...offline,
   };
 }
