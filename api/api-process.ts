@@ -10,7 +10,7 @@ import { Redis } from 'ioredis';
 import { environment, logLine } from '../common/environment.ts';
 import { MetricsRegistry, serveToClusterPrimary } from '../common/metrics.ts';
 import { DEFAULT_VOCABULARY } from '../schemas/index.ts';
-import { createHashingEmbedder } from '../streams/embeddings/hashing-embedder.ts';
+import { embedderFromEnv } from '../streams/embeddings/embedder-from-env.ts';
 import { createKafkaLog } from '../streams/log/kafka-log.ts';
 import { createRetrier } from '../streams/runtime/retry.ts';
 import { createRedisClusterStore, createRedisProfileStore } from '../streams/stores/redis-stores.ts';
@@ -85,7 +85,6 @@ function paraphraser(ep: LlmEndpoint | null): Paraphraser {
   });
 }
 
-const embedder = createHashingEmbedder(env.EMBEDDING_DIM);
 // With QDRANT_URL every API process reads one shared collection (the stream processor's index
 // sink writes it); without it each process keeps its own in-process index, fed by its index sink.
 const qdrant = env.QDRANT_URL
@@ -99,6 +98,9 @@ const qdrant = env.QDRANT_URL
   : null;
 const index = qdrant ?? createMemoryVectorIndex({ dim: env.EMBEDDING_DIM });
 const metrics = new MetricsRegistry();
+// EMBEDDINGS_API_BASE: an OpenAI-compatible model (labelled, counted fallback to the hashing
+// embedder); without it, hashing. Must be the stream processor's model: the index holds its vectors.
+const embedder = embedderFromEnv(environment(), { dim: env.EMBEDDING_DIM, metrics, log });
 const profiles = createRedisProfileStore(redis, { prefix: env.REDIS_PREFIX });
 const clusters = createRedisClusterStore(redis, { prefix: env.REDIS_PREFIX });
 // With API_WORKERS > 1 the primary answers /metrics with every worker's registry summed.

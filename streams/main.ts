@@ -13,7 +13,7 @@ import { createOpsApp } from '../common/ops-app.ts';
 import { createWorkerReclusterer } from './clustering/worker-reclusterer.ts';
 import { createRegistrySerde, type EventSerde, jsonSerde, registrySubjects } from './codec/serde.ts';
 import { parseStreamConfig } from './config.ts';
-import { createHashingEmbedder } from './embeddings/hashing-embedder.ts';
+import { embedderFromEnv } from './embeddings/embedder-from-env.ts';
 import { createKafkaLog } from './log/kafka-log.ts';
 import { createRetrier } from './runtime/retry.ts';
 import { createEsClient, createEsGoldenStore } from './stores/es-golden-store.ts';
@@ -67,8 +67,10 @@ const redis = new Redis(env.REDIS_URL, {
 });
 redis.on('error', (err) => log('redis error', { error: err.message }));
 const reclusterer = createWorkerReclusterer();
-const embedder = createHashingEmbedder(env.EMBEDDING_DIM);
 const metrics = new MetricsRegistry();
+// EMBEDDINGS_API_BASE: an OpenAI-compatible model (labelled, counted fallback to the hashing
+// embedder), one cached instance shared by the profile and index sinks; without it, hashing.
+const embedder = embedderFromEnv(environment(), { dim: env.EMBEDDING_DIM, metrics, log });
 let ready = false;
 const onRetry = (what: string, err: unknown, attempt: number) =>
   log('retrying', { what, attempt, error: (err as Error).message });
