@@ -13,6 +13,7 @@ import { newSessionId } from '../api/sessions/session-id.ts';
 import { createMemoryVectorIndex } from '../api/vector/memory-vector-index.ts';
 import { MetricsRegistry } from '../common/metrics.ts';
 import { DEFAULT_VOCABULARY, type OptionVocabulary } from '../schemas/index.ts';
+import type { Embedder } from '../streams/embeddings/embedder.ts';
 import { createHashingEmbedder } from '../streams/embeddings/hashing-embedder.ts';
 import { EmbeddedLog } from '../streams/log/embedded-log.ts';
 import type { JoinStats } from '../streams/processors/join-processor.ts';
@@ -48,6 +49,10 @@ export interface EmbeddedWheelOptions {
   readonly clusterStore?: ClusterStore;
   /** A second paraphrase endpoint: users are split between the offline paraphraser (A) and it (B). */
   readonly paraphraserB?: Paraphraser;
+  /** Variant A's paraphraser (default: the offline one), e.g. the local LLM of `--with-models`. */
+  readonly paraphraser?: Paraphraser;
+  /** The embedder (default: the offline hashing one of embeddingDim), e.g. the OpenAI-compatible one. */
+  readonly embedder?: Embedder;
   readonly ready?: () => boolean;
   /** API keys, rate limits, CORS (absent: open, as `npm start` runs without API_KEYS). */
   readonly security?: ApiSecurity;
@@ -83,7 +88,7 @@ export async function createEmbeddedWheel(o: EmbeddedWheelOptions = {}) {
   const mongo = createMemoryMongoPorts();
   // Elasticsearch's in-memory twin: the golden documents the Kibana dashboard reads.
   const golden = createMemoryGoldenStore();
-  const embedder = createHashingEmbedder(o.embeddingDim ?? 384);
+  const embedder = o.embedder ?? createHashingEmbedder(o.embeddingDim ?? 384);
   const index = createMemoryVectorIndex({ dim: embedder.dim, seed: o.seed ?? 1 });
   const metrics = new MetricsRegistry();
   const errors: unknown[] = [];
@@ -127,7 +132,11 @@ export async function createEmbeddedWheel(o: EmbeddedWheelOptions = {}) {
     clusters,
     index,
     embedder,
-    router: createAbRouter({ a: createOfflineParaphraser(), b: o.paraphraserB, salt: 'embedded' }),
+    router: createAbRouter({
+      a: o.paraphraser ?? createOfflineParaphraser(),
+      b: o.paraphraserB,
+      salt: 'embedded',
+    }),
     docs: createMemoryDocStore(),
     vocabulary,
     scoring,
