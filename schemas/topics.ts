@@ -7,9 +7,11 @@ export interface TopicNames {
   readonly selection: string;
   readonly trainingExamples: string;
   readonly deadLetter: string;
+  /** Erasure requests (`user_erasure`), keyed by user_id. */
+  readonly erasure: string;
 }
 
-/** The topics of a namespace (`TOPIC_NAMESPACE`): `<ns>.a`, `<ns>.b`, `<ns>.c`, `<ns>.training-examples`, `<ns>.dead-letter`. */
+/** The topics of a namespace (`TOPIC_NAMESPACE`): `<ns>.a`, `<ns>.b`, `<ns>.c`, `<ns>.training-examples`, `<ns>.dead-letter`, `<ns>.erasure`. */
 export function topicNames(namespace: string): TopicNames {
   return Object.freeze({
     recommend: `${namespace}.a`,
@@ -17,6 +19,7 @@ export function topicNames(namespace: string): TopicNames {
     selection: `${namespace}.c`,
     trainingExamples: `${namespace}.training-examples`,
     deadLetter: `${namespace}.dead-letter`,
+    erasure: `${namespace}.erasure`,
   });
 }
 

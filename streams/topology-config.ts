@@ -76,5 +76,7 @@ export function topicSpecs(
     { topic: cfg.topics.selection, partitions: cfg.sessionPartitions },
     { topic: cfg.topics.trainingExamples, partitions: cfg.trainingPartitions },
     { topic: cfg.topics.deadLetter, partitions: 1 },
+    // Erasures are rare; one partition keeps them in request order for every consumer.
+    { topic: cfg.topics.erasure, partitions: 1 },
   ];
 }

@@ -11,18 +11,30 @@ import { type RunningJoin, startJoinProcessor } from './processors/join-processo
 import { createRetrier, type OnRetry } from './runtime/retry.ts';
 import { type RunningSink, runSink } from './runtime/sink-runtime.ts';
 import { createArchiveSink } from './sinks/archive-sink.ts';
+import { createErasureSink, type ErasureTarget } from './sinks/erasure-sink.ts';
 import { createExamplesSink } from './sinks/examples-sink.ts';
 import { createGoldenSink } from './sinks/golden-sink.ts';
 import { createIndexSink } from './sinks/index-sink.ts';
 import { createProfileSink } from './sinks/profile-sink.ts';
 import type { Sink } from './sinks/sink.ts';
 import type { ArchiveStore, ExampleStore } from './stores/archive-store.ts';
+import type { ErasureAudit, ErasureAuditStore } from './stores/erasure-audit.ts';
+import type { ErasureRegistry } from './stores/erasure-registry.ts';
 import type { GoldenStore } from './stores/golden-store.ts';
 import type { ClusterStore, ProfileStore } from './stores/profile-store.ts';
 import { sinkGroup, type TopologyConfig } from './topology-config.ts';
 
 /** What a process runs: the session join, and each consumer of H (or of A/B/C) by name. */
-export const ROLES = ['join', 'profiles', 'index', 'archive', 'training-examples', 'golden', 'kpis'] as const;
+export const ROLES = [
+  'join',
+  'profiles',
+  'index',
+  'archive',
+  'training-examples',
+  'golden',
+  'kpis',
+  'erasure',
+] as const;
 export type Role = (typeof ROLES)[number];
 
 /**
@@ -46,6 +58,19 @@ export interface TopologyAdapters {
   /** The dashboard's KPI view, folded from H and the dead letters in the process that serves it. */
   readonly kpis?: KpiView;
   readonly serde?: EventSerde;
+  /**
+   * The erased-users registry (Redis in production, the twin embedded): the join and every sink
+   * drop what belongs to an erased user from before the erasure (docs/erasure.md).
+   */
+  readonly registry?: ErasureRegistry;
+  /** The erasure role's own needs: the audit store, the hash salt, stores only the root knows. */
+  readonly erasure?: {
+    readonly audit: ErasureAuditStore;
+    readonly salt: string;
+    /** Further stores to erase from (the embedded log's retained records). */
+    readonly targets?: readonly ErasureTarget[];
+    readonly onAudit?: (a: ErasureAudit) => void;
+  };
   /** Where k-means runs (production: a worker thread). */
   readonly reclusterer?: (input: ReclusterInput) => Promise<ReclusterResult>;
   /** Processing-time clock (the simulator passes its virtual clock). */
@@ -106,6 +131,8 @@ export function startTopology(
   };
 
   const join = runs('join') ? startJoinProcessor(a, cfg) : null;
+  const registry = a.registry;
+  const erasing = runs('erasure') && a.registry !== undefined && a.erasure !== undefined;
 
   const recluster = runs('profiles')
     ? createReclusterJob({
@@ -129,20 +156,62 @@ export function startTopology(
         topic: h,
         group: sinkGroup(cfg, 'profiles'),
         onFolded: (changed, ts) => recluster.profilesChanged(changed, ts),
+        registry,
       }),
     );
   if (runs('index') && a.index)
     sinks.push(
-      createIndexSink({ index: a.index, embedder: a.embedder, topic: h, group: sinkGroup(cfg, 'index') }),
+      createIndexSink({
+        index: a.index,
+        embedder: a.embedder,
+        topic: h,
+        group: sinkGroup(cfg, 'index'),
+        registry,
+        // An index no erasure role here reaches (an API's in-process one) applies erasures itself.
+        ...(erasing ? {} : { erasureTopic: cfg.topics.erasure }),
+      }),
     );
   if (runs('training-examples') && a.examples)
     sinks.push(
-      createExamplesSink({ store: a.examples, topic: h, group: sinkGroup(cfg, 'training-examples') }),
+      createExamplesSink({
+        store: a.examples,
+        topic: h,
+        group: sinkGroup(cfg, 'training-examples'),
+        registry,
+      }),
     );
   if (runs('golden') && a.golden)
-    sinks.push(createGoldenSink({ store: a.golden, topic: h, group: sinkGroup(cfg, 'golden') }));
+    sinks.push(createGoldenSink({ store: a.golden, topic: h, group: sinkGroup(cfg, 'golden'), registry }));
   if (runs('archive') && a.archive)
-    sinks.push(createArchiveSink({ store: a.archive, topics: cfg.topics, group: sinkGroup(cfg, 'archive') }));
+    sinks.push(
+      createArchiveSink({ store: a.archive, topics: cfg.topics, group: sinkGroup(cfg, 'archive'), registry }),
+    );
+  if (erasing) {
+    const targets: ErasureTarget[] = [];
+    const add = (name: string, erase: ErasureTarget['erase'] | undefined) => {
+      if (erase) targets.push({ name, erase });
+    };
+    add('profiles', a.profiles.eraseUser?.bind(a.profiles));
+    add('clusters', a.clusters.eraseUser?.bind(a.clusters));
+    add('archive', a.archive?.eraseUser?.bind(a.archive));
+    add('training_examples', a.examples?.eraseUser?.bind(a.examples));
+    add('golden', a.golden?.eraseUser?.bind(a.golden));
+    add('index', a.index?.deleteByUser?.bind(a.index));
+    targets.push(...(a.erasure!.targets ?? []));
+    sinks.push(
+      createErasureSink({
+        registry: a.registry!,
+        audit: a.erasure!.audit,
+        salt: a.erasure!.salt,
+        targets,
+        topic: cfg.topics.erasure,
+        group: sinkGroup(cfg, 'erasure'),
+        metrics: a.metrics,
+        onAudit: a.erasure!.onAudit,
+        clock: a.clock,
+      }),
+    );
+  }
 
   // The dashboard's KPI view (analytics/kpis.ts): in-memory, so in a group of this process alone.
   if (runs('kpis') && a.kpis)

@@ -164,6 +164,13 @@ export function createMemoryVectorIndex(options: MemoryVectorIndexOptions): Memo
     for (const id of toDelete) removeId(id);
   }
 
+  function deleteByUserSync(userId: string): number {
+    const mine: string[] = [];
+    for (const [id, slot] of slotOf) if (payloads[slot]?.user_id === userId) mine.push(id);
+    deleteSync(mine);
+    return mine.length;
+  }
+
   function stats(): MemoryVectorIndexStats {
     let largest = 0;
     let nonEmpty = 0;
@@ -199,6 +206,7 @@ export function createMemoryVectorIndex(options: MemoryVectorIndexOptions): Memo
     stats,
     upsert: async (points) => upsertSync(points),
     delete: async (toDelete) => deleteSync(toDelete),
+    deleteByUser: async (userId) => deleteByUserSync(userId),
     search: async (vector, k, filter) => searchSync(vector, k, filter),
     size: async () => slotOf.size,
   };

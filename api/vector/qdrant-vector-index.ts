@@ -344,6 +344,20 @@ export function createQdrantVectorIndex(o: QdrantVectorIndexOptions): QdrantVect
       }
     },
 
+    async deleteByUser(userId) {
+      // Delete by payload filter (the peer supports it: scripts/services/qdrant/server.py); the
+      // count before says how many went, for the erasure's audit.
+      const filter = { must: [{ key: 'user_id', match: { value: userId } }] };
+      try {
+        const { count } = await call('count', () => client.count(collection, { exact: true, filter }));
+        if (count > 0) await call('delete', () => client.delete(collection, { wait: true, filter }));
+        return count;
+      } catch (e) {
+        if (e instanceof QdrantIndexError && e.code === 'qdrant_collection_missing') return 0;
+        throw e;
+      }
+    },
+
     async search(vector, k, filter?: SearchFilter) {
       const query = checkVector(vector, 'query');
       if (!(Number.isInteger(k) && k >= 0))

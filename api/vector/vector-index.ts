@@ -59,6 +59,8 @@ export interface VectorIndex {
   delete(ids: readonly string[]): Promise<void>;
   search(vector: ArrayLike<number>, k: number, filter?: SearchFilter): Promise<SearchHit[]>;
   size(): Promise<number>;
+  /** Removes every point whose payload `user_id` is the user (erasure); how many were removed. */
+  deleteByUser?(userId: string): Promise<number>;
 }
 
 /** Raised for input a caller must fix (wrong dimension, NaN); never worth a retry. */

@@ -20,12 +20,22 @@ export interface EmbeddedLogOptions {
   readonly idleIntervalMs?: number;
   /** Cap on records kept per partition; older ones are dropped as Kafka retention would (default unlimited). */
   readonly retainPerPartition?: number;
+  /**
+   * Retention by age (`LOG_RETENTION_MS` of `npm start`; default unlimited): a record is dropped
+   * once it is older than this by the log's clock AND every consumer group that reads its topic has
+   * committed past it, so no group ever misses a record and a replay from a commit still finds
+   * everything after it. A topic no group reads yet keeps everything.
+   */
+  readonly retentionMs?: number;
+  /** How often (log clock) an append sweeps by age (default a quarter of retentionMs, at most 60 s). */
+  readonly sweepIntervalMs?: number;
 }
 
 interface Partition {
   /** Offset of records[0] (grows when retention drops old records). */
   base: number;
-  records: LogRecord[];
+  /** null: a record erased in place (its offset stays, as after Kafka compaction). */
+  records: (LogRecord | null)[];
 }
 
 interface Member {
@@ -41,6 +51,13 @@ interface Group {
 
 const tpKey = (topic: string, partition: number) => `${topic}\u0000${partition}`;
 
+/** The offset after the last record not erased (the end, when nothing at the end was erased). */
+function liveEnd(p: Partition): number {
+  let n = p.records.length;
+  while (n > 0 && p.records[n - 1] === null) n--;
+  return p.base + n;
+}
+
 /**
  * An in-process partitioned log with Kafka's semantics where the topology relies on them: keyed
  * partitioning (murmur2, as Kafka), per-partition offsets, consumer groups with range assignment,
@@ -55,12 +72,18 @@ export class EmbeddedLog implements EventLog {
   private readonly clock: () => number;
   private readonly idleIntervalMs: number;
   private readonly retain: number;
+  private readonly retentionMs: number;
+  private readonly sweepMs: number;
+  private lastSweep = Number.NEGATIVE_INFINITY;
   private closed = false;
 
   constructor(opts: EmbeddedLogOptions = {}) {
     this.clock = opts.clock ?? Date.now;
     this.idleIntervalMs = opts.idleIntervalMs ?? 1000;
     this.retain = opts.retainPerPartition ?? Number.POSITIVE_INFINITY;
+    this.retentionMs = opts.retentionMs ?? Number.POSITIVE_INFINITY;
+    if (!(this.retentionMs >= 0)) throw new Error('retentionMs must be >= 0');
+    this.sweepMs = opts.sweepIntervalMs ?? Math.min(this.retentionMs / 4, 60_000);
   }
 
   async ensureTopics(specs: readonly TopicSpec[]): Promise<void> {
@@ -108,13 +131,80 @@ export class EmbeddedLog implements EventLog {
       }
       out.push({ partition, offset });
     }
+    if (Number.isFinite(this.retentionMs) && now - this.lastSweep >= this.sweepMs) this.sweep();
     this.wake();
     return out;
   }
 
   /** Every record of a topic, partition by partition (for tests and reports). */
   read(topic: string): LogRecord[] {
-    return this.topic(topic).flatMap((p) => p.records);
+    return this.topic(topic).flatMap((p) => p.records.filter((r): r is LogRecord => r !== null));
+  }
+
+  /** Records held across every topic (erased ones not counted): what retention bounds. */
+  retainedCount(): number {
+    let n = 0;
+    for (const parts of this.topics.values())
+      for (const p of parts) for (const r of p.records) if (r !== null) n++;
+    return n;
+  }
+
+  /**
+   * Removes the records `matches` picks (erasure), in place: their offsets stay, as after Kafka
+   * compaction, so committed positions and lag are unchanged and consumers skip the gap. Returns
+   * how many were removed.
+   */
+  eraseWhere(matches: (r: LogRecord) => boolean, topics?: readonly string[]): number {
+    let n = 0;
+    for (const [name, parts] of this.topics) {
+      if (topics && !topics.includes(name)) continue;
+      for (const p of parts)
+        p.records.forEach((r, i) => {
+          if (r !== null && matches(r)) {
+            p.records[i] = null;
+            n++;
+          }
+        });
+    }
+    return n;
+  }
+
+  /**
+   * The retention rule (runs on append every `sweepIntervalMs`; callable directly): per partition,
+   * drops from the head every record that every group reading the topic has committed past and
+   * that is older than `retentionMs` (erased gaps below the commits go too). Returns how many
+   * records were dropped.
+   */
+  sweep(): number {
+    const now = this.clock();
+    this.lastSweep = now;
+    const cutoff = now - this.retentionMs;
+    let dropped = 0;
+    for (const [topic, parts] of this.topics) {
+      const readers = [...this.groups.values()].filter(
+        (g) =>
+          g.members.some((m) => m.topics.includes(topic)) ||
+          [...g.committed.values()].some((c) => c.topic === topic),
+      );
+      if (readers.length === 0) continue; // nobody has committed past anything here yet
+      parts.forEach((p, partition) => {
+        let safe = Number.POSITIVE_INFINITY;
+        for (const g of readers)
+          safe = Math.min(safe, g.committed.get(tpKey(topic, partition))?.offset ?? p.base);
+        let drop = 0;
+        while (drop < p.records.length && p.base + drop < safe) {
+          const r = p.records[drop]!;
+          if (r !== null && !(r.timestamp <= cutoff)) break;
+          drop++;
+        }
+        if (drop > 0) {
+          p.records.splice(0, drop);
+          p.base += drop;
+          dropped += drop;
+        }
+      });
+    }
+    return dropped;
   }
 
   endOffsets(topic: string): number[] {
@@ -122,8 +212,10 @@ export class EmbeddedLog implements EventLog {
   }
 
   async topicEnds(topics: readonly string[]): Promise<CommittedOffset[]> {
+    // Erased records at the end of a partition are never delivered, so no group commits past
+    // them: the end a lag is measured against is the one after the last record still there.
     return topics.flatMap((topic) =>
-      this.endOffsets(topic).map((offset, partition) => ({ topic, partition, offset, metadata: null })),
+      this.topic(topic).map((p, partition) => ({ topic, partition, offset: liveEnd(p), metadata: null })),
     );
   }
 
@@ -138,7 +230,7 @@ export class EmbeddedLog implements EventLog {
     for (const t of topics) {
       this.topic(t).forEach((p, partition) => {
         const c = g?.committed.get(tpKey(t, partition))?.offset ?? p.base;
-        lag += p.base + p.records.length - c;
+        for (let i = Math.max(0, c - p.base); i < p.records.length; i++) if (p.records[i] !== null) lag++;
       });
     }
     return lag;
@@ -205,17 +297,20 @@ export class EmbeddedLog implements EventLog {
               const end = p.base + p.records.length;
               if (pos >= end) continue;
               const n = Math.min(opts.maxBatchSize ?? 500, end - pos);
-              const records = p.records.slice(pos - p.base, pos - p.base + n);
+              const records = p.records
+                .slice(pos - p.base, pos - p.base + n)
+                .filter((r): r is LogRecord => r !== null);
               positions.set(key, pos + n);
               cursor = (cursor + i + 1) % Math.max(owned.length, 1);
               fetched = true;
               idleSent = false;
+              if (records.length === 0) continue; // only erased records: nothing to deliver
               await deliver({
                 kind: 'batch',
                 topic: tp.topic,
                 partition: tp.partition,
                 records,
-                highWatermark: end,
+                highWatermark: liveEnd(p),
               });
             }
             if (fetched) continue;

@@ -113,6 +113,26 @@ export function toJoinBatch(
   }
 }
 
+/**
+ * Moves the records of erased users (event time at or before their erasure) from a join input to
+ * its skipped offsets: the join never holds them, and the commit still passes them. Pure.
+ */
+export function withoutErased<T>(
+  batch: JoinBatch<T>,
+  erased: ReadonlyMap<string, number>,
+): { batch: JoinBatch<T>; dropped: number } {
+  if (!batch.records || batch.records.length === 0 || erased.size === 0) return { batch, dropped: 0 };
+  const records: SessionRecord[] = [];
+  const skipped = [...(batch.skipped ?? [])];
+  for (const r of batch.records) {
+    const at = erased.get(r.event.user_id);
+    if (at !== undefined && !(Date.parse(r.event.ts) > at))
+      skipped.push({ topic: r.topic, partition: r.partition, offset: r.offset });
+    else records.push(r);
+  }
+  return { batch: { ...batch, records, skipped }, dropped: batch.records.length - records.length };
+}
+
 /** A batch's values decoded by the serde, one per record; oversized ones are left to the codec. */
 export async function decodeDelivery(
   serde: EventSerde,

@@ -8,8 +8,9 @@ import { joinBySession } from '../operators/join-by-session.ts';
 import { commitBestEffort } from '../runtime/commit.ts';
 import { createRetrier, type OnRetry } from '../runtime/retry.ts';
 import { runSteps } from '../runtime/step-loop.ts';
+import { dropErased, type ErasureRegistry, exampleStartMs } from '../stores/erasure-registry.ts';
 import type { TopologyConfig } from '../topology-config.ts';
-import { decodeDelivery, IdleTime, type JoinToken, toJoinBatch } from './join-input.ts';
+import { decodeDelivery, IdleTime, type JoinToken, toJoinBatch, withoutErased } from './join-input.ts';
 
 export interface JoinProcessorDeps {
   readonly log: EventLog;
@@ -23,6 +24,12 @@ export interface JoinProcessorDeps {
   readonly metrics?: MetricsRegistry;
   readonly onRetry?: OnRetry;
   readonly onError?: (err: unknown) => void;
+  /**
+   * Erased users (docs/erasure.md): their A/B/C from before the erasure are skipped on the way in,
+   * and an H or dead letter of theirs that open session state still produces is dropped on the way
+   * out, so neither a replay nor a session open at the erasure brings them back.
+   */
+  readonly registry?: ErasureRegistry;
 }
 
 export interface JoinStats {
@@ -75,14 +82,23 @@ export function startJoinProcessor(deps: JoinProcessorDeps, cfg: TopologyConfig)
   const serde = deps.serde === jsonSerde ? undefined : deps.serde;
   // With a serde, decoding is async: one step per delivery, in order, so the join still sees one
   // batch per delivery; an unreachable registry is retried (the processor stalls, like a broker).
+  const registry = deps.registry;
+  const unerased = async (b: ReturnType<typeof toJoinBatch>) => {
+    if (!registry || !b.records || b.records.length === 0) return b;
+    const users = [...new Set(b.records.map((r) => r.event.user_id))];
+    const erased = await retrier.io(() => registry.erasedAt(users), 'erased users');
+    return withoutErased(b, erased).batch;
+  };
   const batches$ = serde
     ? consumer.deliveries$.pipe(
         concatMap(async (d) => {
           const values = await retrier.io(() => decodeDelivery(serde, d, cfg.maxEventBytes), 'decode');
-          return toJoinBatch(d, cfg, deps.clock, idle, values);
+          return unerased(toJoinBatch(d, cfg, deps.clock, idle, values));
         }),
       )
-    : consumer.deliveries$.pipe(map((d) => toJoinBatch(d, cfg, deps.clock, idle)));
+    : registry
+      ? consumer.deliveries$.pipe(concatMap((d) => unerased(toJoinBatch(d, cfg, deps.clock, idle))))
+      : consumer.deliveries$.pipe(map((d) => toJoinBatch(d, cfg, deps.clock, idle)));
   const joined$ = batches$.pipe(
     joinBySession<JoinToken>({
       inputTopics,
@@ -125,17 +141,39 @@ export function startJoinProcessor(deps: JoinProcessorDeps, cfg: TopologyConfig)
     joined$,
     async (r) => {
       if (failure) throw failure;
-      const dead: DeadLetter[] = [...(r.token?.decodeDead ?? []), ...r.deadLetters];
+      let dead: DeadLetter[] = [...(r.token?.decodeDead ?? []), ...r.deadLetters];
+      let examples = r.examples;
+      if (registry && (examples.length > 0 || dead.length > 0)) {
+        // What a session that was open at the erasure still produces is dropped here.
+        examples = (
+          await retrier.io(
+            () => dropErased(registry, r.examples, (x) => x.user_id, exampleStartMs),
+            'erased users',
+          )
+        ).kept;
+        dead = (
+          await retrier.io(
+            () =>
+              dropErased(
+                registry,
+                dead,
+                (x) => x.event?.user_id ?? null,
+                (x) => Date.parse(x.event?.ts ?? ''),
+              ),
+            'erased users',
+          )
+        ).kept;
+      }
       const h = cfg.topics.trainingExamples;
       const messages =
-        r.examples.length === 0
+        examples.length === 0
           ? []
           : serde
             ? await retrier.io(
-                () => Promise.all(r.examples.map(async (x) => encodeExample(x, await serde.encode(h, x)))),
+                () => Promise.all(examples.map(async (x) => encodeExample(x, await serde.encode(h, x)))),
                 'encode H',
               )
-            : r.examples.map((x) => encodeExample(x));
+            : examples.map((x) => encodeExample(x));
       const letters = dead.map((x) => encodeDeadLetter(x, x.recommend_session_id));
       const offsets = r.checkpoints.map(
         (cp): CommittedOffset => ({
@@ -174,16 +212,16 @@ export function startJoinProcessor(deps: JoinProcessorDeps, cfg: TopologyConfig)
       if (performance.now() - lastCommit >= cfg.commitIntervalMs) await commitConfirmed();
       stats.records += records;
       stats.batches += 1;
-      stats.examples += r.examples.length;
+      stats.examples += examples.length;
       stats.deadLetters += dead.length;
       if (records > 0)
         m?.inc('sentencify_join_records_total', 'A/B/C records read by the session join', {}, records);
-      if (r.examples.length > 0)
+      if (examples.length > 0)
         m?.inc(
           'sentencify_join_examples_total',
           'Training examples (H, all revisions) produced',
           {},
-          r.examples.length,
+          examples.length,
         );
       for (const x of dead) {
         stats.deadLettersByCode[x.code] = (stats.deadLettersByCode[x.code] ?? 0) + 1;

@@ -2,6 +2,7 @@ import type { TrainingExample } from '../../schemas/index.ts';
 import { decodeExample } from '../codec/session-codec.ts';
 import type { LogRecord } from '../log/event-log.ts';
 import type { ExampleStore } from '../stores/archive-store.ts';
+import { dropErased, type ErasureRegistry, exampleStartMs } from '../stores/erasure-registry.ts';
 import type { Sink, SinkRejection, SinkResult } from './sink.ts';
 
 export interface ExamplesSinkOptions {
@@ -13,6 +14,8 @@ export interface ExamplesSinkOptions {
   readonly name?: string;
   /** Default: one write per delivery (H is already batched by the processor). */
   readonly batch?: { readonly size: number; readonly maxWaitMs: number };
+  /** Erased users: their H from before the erasure is dropped, never applied (docs/erasure.md). */
+  readonly registry?: ErasureRegistry;
 }
 
 /**
@@ -34,21 +37,28 @@ export function createExamplesSink(opts: ExamplesSinkOptions): Sink {
     ...(opts.batch ? { batch: opts.batch } : {}),
     async apply(records): Promise<SinkResult> {
       const rejected: SinkRejection[] = [];
-      const examples: TrainingExample[] = [];
-      const recs: LogRecord[] = [];
+      const decoded: { h: TrainingExample; rec: LogRecord }[] = [];
       for (const rec of records) {
         const h = decodeExample(rec);
         if ('code' in h)
           rejected.push({ record: rec, reason: `not a training example (${h.code}): ${h.reason}` });
-        else {
-          examples.push(h);
-          recs.push(rec);
-        }
+        else decoded.push({ h, rec });
       }
-      if (examples.length === 0) return { rejected };
+      const { kept, dropped: erased } = await dropErased(
+        opts.registry,
+        decoded,
+        (x) => x.h.user_id,
+        (x) => exampleStartMs(x.h),
+      );
+      const examples = kept.map((x) => x.h);
+      const recs = kept.map((x) => x.rec);
+      if (examples.length === 0) return { rejected, ...(erased > 0 ? { counts: { erased } } : {}) };
       const out = await store.upsertLatest(examples);
       for (const r of out.rejected) rejected.push({ record: recs[r.index]!, reason: r.reason });
-      return { rejected, counts: { upserts: out.upserted, stale: out.stale } };
+      return {
+        rejected,
+        counts: { upserts: out.upserted, stale: out.stale, ...(erased > 0 ? { erased } : {}) },
+      };
     },
   };
 }

@@ -1,5 +1,6 @@
 import { decodeExample } from '../codec/session-codec.ts';
 import type { LogRecord } from '../log/event-log.ts';
+import { dropErased, type ErasureRegistry, exampleStartMs } from '../stores/erasure-registry.ts';
 import type { GoldenStore, GoldenWriteResult } from '../stores/golden-store.ts';
 import { type GoldenWrite, goldenWrite, type PriceTable } from './golden-document.ts';
 import type { Sink, SinkRejection } from './sink.ts';
@@ -20,6 +21,8 @@ export interface GoldenSinkOptions {
   readonly pipeline?: number;
   /** Create/update the index template before the first write (default true). */
   readonly ensureTemplate?: boolean;
+  /** Erased users: their H from before the erasure is dropped, never applied (docs/erasure.md). */
+  readonly registry?: ErasureRegistry;
 }
 
 /** Below this many records a batch is not split: the round trip would cost more than it saves. */
@@ -37,13 +40,20 @@ function decodePart(
   records: readonly LogRecord[],
   rejected: SinkRejection[],
   prices?: PriceTable,
-): { entries: { write: GoldenWrite; record: LogRecord }[]; superseded: number } {
+  erased: ReadonlyMap<string, number> = new Map(),
+): { entries: { write: GoldenWrite; record: LogRecord }[]; superseded: number; erased: number } {
   const latest = new Map<string, { write: GoldenWrite; record: LogRecord }>();
   let superseded = 0;
+  let dropped = 0;
   for (const record of records) {
     const h = decodeExample(record);
     if ('code' in h) {
       rejected.push({ record, reason: `undecodable H (${h.code}): ${h.reason}` });
+      continue;
+    }
+    const at = erased.get(h.user_id);
+    if (at !== undefined && !(exampleStartMs(h) > at)) {
+      dropped++;
       continue;
     }
     const write = goldenWrite(h, { prices });
@@ -55,7 +65,7 @@ function decodePart(
     if (prev) superseded++;
     latest.set(write.id, { write, record });
   }
-  return { entries: [...latest.values()], superseded };
+  return { entries: [...latest.values()], superseded, erased: dropped };
 }
 
 /**
@@ -91,12 +101,20 @@ export function createGoldenSink(o: GoldenSinkOptions): Sink {
       const n = records.length < 2 * MIN_PART ? 1 : pipeline;
       const byPart: LogRecord[][] = Array.from({ length: n }, () => []);
       for (const r of records) byPart[n === 1 ? 0 : keyHash(r.key) % n]!.push(r);
-      const parts: { entries: { write: GoldenWrite; record: LogRecord }[]; superseded: number }[] = [];
+      // Erased users of the batch, looked up by the message key (H is keyed by user_id) before decoding.
+      const erasedUsers = o.registry
+        ? await o.registry.erasedAt([...new Set(records.flatMap((r) => (r.key === null ? [] : [r.key])))])
+        : new Map<string, number>();
+      const parts: {
+        entries: { write: GoldenWrite; record: LogRecord }[];
+        superseded: number;
+        erased: number;
+      }[] = [];
       const writes: Promise<GoldenWriteResult>[] = [];
       const rejected: SinkRejection[] = [];
       for (const [k, slice] of byPart.entries()) {
         if (slice.length === 0) continue;
-        const part = decodePart(slice, rejected, o.prices);
+        const part = decodePart(slice, rejected, o.prices, erasedUsers);
         parts.push(part);
         const write = o.store.write(part.entries.map((e) => e.write));
         // Handled below (allSettled); until then a failure must not count as unhandled.
@@ -110,6 +128,7 @@ export function createGoldenSink(o: GoldenSinkOptions): Sink {
       if (failed) throw (failed as PromiseRejectedResult).reason;
       let written = 0;
       let stale = 0;
+      const erased = parts.reduce((n, p) => n + p.erased, 0);
       settled.forEach((x, k) => {
         const res = (x as PromiseFulfilledResult<GoldenWriteResult>).value;
         written += res.written;
@@ -121,7 +140,10 @@ export function createGoldenSink(o: GoldenSinkOptions): Sink {
           });
         }
       });
-      return { rejected, counts: { written, stale, rejected: rejected.length } };
+      return {
+        rejected,
+        counts: { written, stale, rejected: rejected.length, ...(erased > 0 ? { erased } : {}) },
+      };
     },
     async close() {
       await o.store.close();

@@ -4,8 +4,10 @@ import { BAIL, compileFastParser, type FastParser, UnsupportedSchemaError } from
 import { decodeExample, registryHeaderLength } from '../codec/session-codec.ts';
 import type { Embedder } from '../embeddings/embedder.ts';
 import type { LogRecord } from '../log/event-log.ts';
+import { type ErasureRegistry, exampleStartMs } from '../stores/erasure-registry.ts';
 import { contextPointsFromExamples } from './context-points.ts';
 import { embedContexts } from './decode-examples.ts';
+import { decodeErasure } from './erasure-sink.ts';
 import type { Sink, SinkRejection } from './sink.ts';
 
 export interface IndexSinkOptions {
@@ -32,6 +34,14 @@ export interface IndexSinkOptions {
    * than 256 on batches of 500).
    */
   readonly partSize?: number;
+  /** Erased users: their H from before the erasure never becomes a point (docs/erasure.md). */
+  readonly registry?: ErasureRegistry;
+  /**
+   * The erasure topic, for an index that lives only in its process (an API's in-process index,
+   * which no erasure role elsewhere can reach): the sink then reads erasures too, records them in
+   * the registry and deletes the user's points itself.
+   */
+  readonly erasureTopic?: string;
 }
 
 /**
@@ -96,12 +106,33 @@ export function createIndexSink(o: IndexSinkOptions): Sink {
   return {
     name: 'index',
     group: o.group,
-    topics: [o.topic],
+    topics: o.erasureTopic ? [o.topic, o.erasureTopic] : [o.topic],
     fromBeginning: o.fromBeginning ?? true,
-    async apply(records: readonly LogRecord[]) {
+    async apply(input: readonly LogRecord[]) {
       const rejected: SinkRejection[] = [];
       let upserted = 0;
       let deleted = 0;
+      let erasedPoints = 0;
+      // Only bad erasure records are dead-lettered here; bad H is the profile sink's to report.
+      const badErasures: SinkRejection[] = [];
+      let records = input;
+      if (o.erasureTopic && input.some((r) => r.topic === o.erasureTopic)) {
+        records = input.filter((r) => r.topic !== o.erasureTopic);
+        const requests = [];
+        for (const r of input)
+          if (r.topic === o.erasureTopic) {
+            const e = decodeErasure(r);
+            if ('problem' in e) badErasures.push({ record: r, reason: e.problem });
+            else requests.push(e.erasure);
+          }
+        await o.registry?.mark(requests.map((e) => ({ userId: e.user_id, erasedAt: Date.parse(e.ts) })));
+        for (const e of requests) erasedPoints += (await o.index.deleteByUser?.(e.user_id)) ?? 0;
+      }
+      // H is keyed by user_id: the erased users of the batch, in one lookup.
+      const erased = o.registry
+        ? await o.registry.erasedAt([...new Set(records.flatMap((r) => (r.key === null ? [] : [r.key])))])
+        : new Map<string, number>();
+      let skippedErased = 0;
       // The store's writes, one after another in record order; `failed` stops preparing parts
       // whose writes could not run anyway (the chain skips them after a failure).
       let chain: Promise<void> = Promise.resolve();
@@ -129,7 +160,11 @@ export function createIndexSink(o: IndexSinkOptions): Sink {
                   record: records[r]!,
                   reason: `not a training example (${h.code}): ${h.reason}`,
                 });
-              } else stepHs.push(h);
+              } else {
+                const at = erased.get(h.user_id);
+                if (at !== undefined && !(exampleStartMs(h) > at)) skippedErased++;
+                else stepHs.push(h);
+              }
             }
             for (const [t, v] of await embedContexts((t) => o.embedder.embed(t), stepHs)) byText.set(t, v);
             hs.push(...stepHs);
@@ -157,7 +192,16 @@ export function createIndexSink(o: IndexSinkOptions): Sink {
         // Never return (or throw) with a write still in flight: the retry would race it.
         await chain.catch(() => {});
       }
-      return { counts: { upserts: upserted, deletes: deleted, undecodable: rejected.length } };
+      return {
+        ...(badErasures.length > 0 ? { rejected: badErasures } : {}),
+        counts: {
+          upserts: upserted,
+          deletes: deleted,
+          undecodable: rejected.length,
+          ...(skippedErased > 0 ? { erased: skippedErased } : {}),
+          ...(erasedPoints > 0 ? { erased_points: erasedPoints } : {}),
+        },
+      };
     },
   };
 }

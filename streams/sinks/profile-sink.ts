@@ -2,6 +2,7 @@ import type { UserProfile } from '../../schemas/index.ts';
 import type { Embedder } from '../embeddings/embedder.ts';
 import type { LogRecord } from '../log/event-log.ts';
 import { evolveProfile, type ProfileInput } from '../reducers/evolve-profile.ts';
+import { dropErased, type ErasureRegistry, exampleStartMs } from '../stores/erasure-registry.ts';
 import type { ProfileStore } from '../stores/profile-store.ts';
 import { decodeExamples, embedContexts } from './decode-examples.ts';
 import type { Sink } from './sink.ts';
@@ -13,6 +14,8 @@ export interface ProfileSinkOptions {
   readonly group: string;
   /** Told after each apply how many profiles changed and the newest example time seen. */
   readonly onFolded?: (changed: number, latestTs: string | null) => void;
+  /** Erased users: their H from before the erasure is dropped, never applied (docs/erasure.md). */
+  readonly registry?: ErasureRegistry;
 }
 
 /** Folds a batch of H into profiles: pure, given the profiles it touches. Returns the changed ones. */
@@ -49,8 +52,15 @@ export function createProfileSink(o: ProfileSinkOptions): Sink {
     group: o.group,
     topics: [o.topic],
     async apply(records: readonly LogRecord[]) {
-      const { examples, rejected } = decodeExamples(records);
-      if (examples.length === 0) return { rejected };
+      const decoded = decodeExamples(records);
+      const { rejected } = decoded;
+      const { kept: examples, dropped: erased } = await dropErased(
+        o.registry,
+        decoded.examples,
+        (x) => x.h.user_id,
+        (x) => exampleStartMs(x.h),
+      );
+      if (examples.length === 0) return { rejected, ...(erased > 0 ? { counts: { erased } } : {}) };
       const byText = await embedContexts(
         (t) => o.embedder.embed(t),
         examples.map((x) => x.h),
@@ -71,7 +81,14 @@ export function createProfileSink(o: ProfileSinkOptions): Sink {
       const changed = foldProfiles(current, inputs);
       if (changed.size > 0) await o.profiles.putMany([...changed.values()]);
       o.onFolded?.(changed.size, latest);
-      return { rejected, counts: { examples: examples.length, profile_writes: changed.size } };
+      return {
+        rejected,
+        counts: {
+          examples: examples.length,
+          profile_writes: changed.size,
+          ...(erased > 0 ? { erased } : {}),
+        },
+      };
     },
   };
 }

@@ -68,6 +68,12 @@ export interface ArchiveStore {
   deadLettersByCode(code: string, limit?: number): Promise<ArchivedDeadLetter[]>;
   countEvents(): Promise<number>;
   countDeadLetters(): Promise<number>;
+  /**
+   * Removes the user's events and the dead letters about them (erasure): those whose event names
+   * the user, and those of the user's sessions. A dead letter of undecodable bytes names no user
+   * and cannot be found this way (docs/erasure.md).
+   */
+  eraseUser?(userId: string): Promise<{ events: number; dead_letters: number }>;
 }
 
 export interface UpsertOutcome {
@@ -87,6 +93,8 @@ export interface ExampleStore {
   upsertLatest(examples: readonly TrainingExample[]): Promise<UpsertOutcome>;
   get(sessionId: string): Promise<TrainingExample | null>;
   count(): Promise<number>;
+  /** Removes every training example of the user (erasure); how many. */
+  eraseUser?(userId: string): Promise<number>;
 }
 
 export interface CorporateInsertOutcome {
@@ -321,6 +329,26 @@ export function createMemoryArchiveStore(): ArchiveStore {
         .map(bsonCopy),
     countEvents: async () => events.size,
     countDeadLetters: async () => dead.size,
+    async eraseUser(userId) {
+      const sessions = new Set<string>();
+      let nEvents = 0;
+      for (const [id, e] of events)
+        if (e.user_id === userId) {
+          sessions.add(e.recommend_session_id);
+          events.delete(id);
+          nEvents++;
+        }
+      let nDead = 0;
+      for (const [id, d] of dead)
+        if (
+          (d.event as { user_id?: unknown } | undefined)?.user_id === userId ||
+          (d.recommend_session_id !== null && sessions.has(d.recommend_session_id))
+        ) {
+          dead.delete(id);
+          nDead++;
+        }
+      return { events: nEvents, dead_letters: nDead };
+    },
   };
 }
 
@@ -359,6 +387,15 @@ export function createMemoryExampleStore(): ExampleStore {
       return h ? structuredClone(h) : null;
     },
     count: async () => rows.size,
+    async eraseUser(userId) {
+      let n = 0;
+      for (const [id, h] of rows)
+        if (h.user_id === userId) {
+          rows.delete(id);
+          n++;
+        }
+      return n;
+    },
   };
 }
 

@@ -254,6 +254,46 @@ export function createEsGoldenStore(client: Client, opts: EsGoldenStoreOptions =
     async refresh() {
       await client.indices.refresh({ index: pattern, ignore_unavailable: true, allow_no_indices: true });
     },
+    async eraseUser(userId) {
+      // Search and bulk delete, page by page: the local node has no _delete_by_query
+      // (docs/elasticsearch.md), and a search plus bulk works on every cluster alike. Refreshed
+      // first so a document written within the refresh interval is found too; each page is
+      // deleted with refresh so the next search no longer sees it.
+      let removed = 0;
+      try {
+        await client.indices.refresh({ index: pattern, ignore_unavailable: true, allow_no_indices: true });
+        for (;;) {
+          const res = await client.search({
+            index: pattern,
+            ignore_unavailable: true,
+            allow_no_indices: true,
+            query: { term: { user_id: userId } },
+            _source: false,
+            size: 1000,
+          });
+          const hits = res.hits.hits;
+          if (hits.length === 0) return removed;
+          const bulk = await client.bulk({
+            operations: hits.map((h) => ({ delete: { _index: h._index, _id: h._id! } })),
+            refresh: true,
+          });
+          for (const item of bulk.items) {
+            const r = item.delete!;
+            if (!r.error) removed++;
+            else if (r.status !== 404)
+              throw new SinkError(
+                'es_erase',
+                `erasure delete: ${r.status} ${r.error.type}: ${r.error.reason}`,
+                {
+                  retriable: true,
+                },
+              );
+          }
+        }
+      } catch (err) {
+        throw toSinkError(err, 'erasure');
+      }
+    },
     async drop() {
       await client.indices.delete({ index: pattern, ignore_unavailable: true, allow_no_indices: true });
       await client.indices.deleteIndexTemplate({ name: goldenTemplateName(prefix) }, { ignore: [404] });

@@ -23,6 +23,11 @@ export interface GoldenStore {
   count(): Promise<number>;
   /** Makes what was written searchable now (tests; the sink leaves it to the refresh interval). */
   refresh(): Promise<void>;
+  /**
+   * Removes every document of the user across the prefix's indices (erasure); how many. It
+   * refreshes first, so what was written a moment ago is found too.
+   */
+  eraseUser?(userId: string): Promise<number>;
   /** Deletes the prefix's indices and template (tests). */
   drop(): Promise<void>;
   close(): Promise<void>;
@@ -315,6 +320,16 @@ export function createMemoryGoldenStore(opts: { prefix?: string } = {}): GoldenS
       return n;
     },
     async refresh() {},
+    async eraseUser(userId) {
+      let n = 0;
+      for (const index of indices.values())
+        for (const [id, s] of index)
+          if (s.doc.user_id === userId) {
+            index.delete(id);
+            n++;
+          }
+      return n;
+    },
     async drop() {
       indices.clear();
       templated = false;

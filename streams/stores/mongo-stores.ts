@@ -266,6 +266,22 @@ export function createMongoStores(client: MongoClient, opts: MongoStoresOptions 
       >,
     countEvents: () => read('count', () => events.countDocuments()),
     countDeadLetters: () => read('count', () => dead.countDocuments()),
+    async eraseUser(userId) {
+      // The sessions first, for the dead letters that carry only a session id.
+      const sessions = (await read('distinct', () =>
+        events.distinct('recommend_session_id', { user_id: userId }),
+      )) as string[];
+      const ev = await read('deleteMany', () => events.deleteMany({ user_id: userId }));
+      const byUser = await read('deleteMany', () => dead.deleteMany({ 'event.user_id': userId }));
+      let bySession = 0;
+      for (let i = 0; i < sessions.length; i += 500) {
+        const res = await read('deleteMany', () =>
+          dead.deleteMany({ recommend_session_id: { $in: sessions.slice(i, i + 500) } }),
+        );
+        bySession += res.deletedCount;
+      }
+      return { events: ev.deletedCount, dead_letters: byUser.deletedCount + bySession };
+    },
   };
 
   const exampleStore: ExampleStore = {
@@ -345,6 +361,10 @@ export function createMongoStores(client: MongoClient, opts: MongoStoresOptions 
       return doc ? doc.example : null;
     },
     count: () => read('count', () => examples.countDocuments()),
+    async eraseUser(userId) {
+      const res = await read('deleteMany', () => examples.deleteMany({ user_id: userId }));
+      return res.deletedCount;
+    },
   };
 
   const corporateStore: CorporateStore = {
@@ -391,7 +411,15 @@ export function createMongoStores(client: MongoClient, opts: MongoStoresOptions 
             { key: { recommend_session_id: 1, ts: 1 }, name: 'session_ts' },
           ],
         ],
-        [dead as unknown as Collection<BSON.Document>, [{ key: { code: 1, ts: 1 }, name: 'code_ts' }]],
+        [
+          dead as unknown as Collection<BSON.Document>,
+          [
+            { key: { code: 1, ts: 1 }, name: 'code_ts' },
+            // erasure: the dead letters of a user and of the user's sessions
+            { key: { 'event.user_id': 1 }, name: 'event_user' },
+            { key: { recommend_session_id: 1 }, name: 'session' },
+          ],
+        ],
         [examples as unknown as Collection<BSON.Document>, [{ key: { user_id: 1, ts: 1 }, name: 'user_ts' }]],
         [
           corporate as unknown as Collection<BSON.Document>,

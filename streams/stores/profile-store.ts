@@ -11,6 +11,8 @@ export interface ProfileStore {
   /** Every profile, in pages, for re-clustering. */
   scan(pageSize?: number): AsyncIterable<UserProfile[]>;
   count(): Promise<number>;
+  /** Removes the user's profile (erasure); how many were removed (0 or 1). */
+  eraseUser?(userId: string): Promise<number>;
 }
 
 /** Where J and the user → cluster mapping live (Redis: `cluster_profile:{cluster_id}`). */
@@ -19,6 +21,11 @@ export interface ClusterStore {
   replace(clusters: readonly ClusterProfile[], assignments: ReadonlyMap<string, number>): Promise<void>;
   clusters(): Promise<ClusterProfile[]>;
   clusterOf(userIds: readonly string[]): Promise<(number | null)[]>;
+  /**
+   * Removes the user from the user → cluster mapping (erasure); how many entries were removed.
+   * The clusters themselves are aggregates over many users and are recomputed by the next run.
+   */
+  eraseUser?(userId: string): Promise<number>;
 }
 
 /** The partition a profile write is guarded by (the one it was last folded from) and its offset. */
@@ -49,6 +56,7 @@ export function createMemoryProfileStore(): ProfileStore & { snapshot(): Map<str
       for (let i = 0; i < all.length; i += pageSize) yield all.slice(i, i + pageSize);
     },
     count: async () => m.size,
+    eraseUser: async (userId) => (m.delete(userId) ? 1 : 0),
     snapshot: () => new Map(m),
   };
 }
@@ -63,5 +71,6 @@ export function createMemoryClusterStore(): ClusterStore {
     },
     clusters: async () => [...clusters],
     clusterOf: async (ids) => ids.map((id) => mapping.get(id) ?? null),
+    eraseUser: async (userId) => (mapping.delete(userId) ? 1 : 0),
   };
 }

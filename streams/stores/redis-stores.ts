@@ -113,6 +113,11 @@ export function createRedisProfileStore(
       } while (cursor !== '0');
     },
     count: () => r.scard(index),
+    async eraseUser(userId) {
+      const res = await r.multi().del(key(userId)).srem(index, userId).exec();
+      for (const [err] of res ?? []) if (err) throw err;
+      return Number(res?.[0]?.[1] ?? 0);
+    },
   };
 }
 
@@ -157,5 +162,6 @@ export function createRedisClusterStore(redis: Redis, opts: RedisStoreOptions = 
       const vals = await redis.hmget(mapping, ...users);
       return vals.map((v) => (v === null ? null : Number(v)));
     },
+    eraseUser: (userId) => redis.hdel(mapping, userId),
   };
 }

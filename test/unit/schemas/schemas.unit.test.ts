@@ -129,6 +129,7 @@ describe('schemas', () => {
       selection: 'sentencify.c',
       trainingExamples: 'sentencify.training-examples',
       deadLetter: 'sentencify.dead-letter',
+      erasure: 'sentencify.erasure',
     });
   });
 });
