@@ -1,4 +1,7 @@
 import { z } from 'zod';
+import { idSchema } from '../schemas/index.ts';
+import { ACCESS_RULES } from './auth/scopes.ts';
+import { DEFAULT_TRANSPORT_LIMITS } from './http/transport.ts';
 import {
   clustersResponseSchema,
   errorResponseSchema,
@@ -13,128 +16,197 @@ import {
   selectResponseSchema,
 } from './schemas.ts';
 
-const json = (schema: z.ZodType, io: 'input' | 'output') => {
+type Json = Record<string, unknown>;
+
+const json = (schema: z.ZodType, io: 'input' | 'output'): Json => {
   const { $schema: _drop, ...rest } = z.toJSONSchema(schema, {
     io,
     target: 'openapi-3.0',
     unrepresentable: 'any',
-  }) as Record<string, unknown>;
+  }) as Json;
   return rest;
 };
 
-const errors = (codes: number[]) =>
-  Object.fromEntries(
-    codes.map((code) => [
-      String(code),
-      {
-        description: 'error',
-        content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } },
-      },
-    ]),
-  );
+/** What the server refuses, and why: each code is answered with the JSON error shape. */
+const ERROR_DESCRIPTIONS: Record<number, string> = {
+  400: 'invalid request: a field the schema refuses, malformed JSON, invalid UTF-8 or a lone surrogate (invalid UTF-16)',
+  401: 'missing or unknown API key (`WWW-Authenticate: Bearer`)',
+  403: "the key lacks the route's scope, or the session belongs to another user",
+  404: 'not found',
+  409: 'conflict with the session state',
+  413: 'body over 1 MiB',
+  414: `path and query over ${DEFAULT_TRANSPORT_LIMITS.maxPathChars} characters`,
+  415: 'body not sent as `Content-Type: application/json`',
+  422: 'Idempotency-Key reused with another body',
+  429: 'over the key’s rate limit (`Retry-After` says when to retry)',
+  431: 'headers too large',
+  502: 'the LLM endpoint failed',
+  503: 'a store or the event log is unavailable; retry',
+  504: 'the LLM endpoint timed out',
+};
 
-function post(summary: string, req: z.ZodType, res: z.ZodType, errs: number[]) {
+const errorResponse = (code: number): Json => ({
+  description: ERROR_DESCRIPTIONS[code] ?? 'error',
+  ...(code === 429
+    ? { headers: { 'Retry-After': { description: 'seconds', schema: { type: 'integer', minimum: 1 } } } }
+    : code === 401
+      ? { headers: { 'WWW-Authenticate': { schema: { type: 'string' } } } }
+      : {}),
+  content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } },
+});
+
+/** The scope an operation needs, read from the one access table (api/auth/scopes.ts). */
+function accessOf(method: string, path: string): string {
+  const rule = ACCESS_RULES.find(
+    (r) => r.path === path && (r.methods === '*' || r.methods.includes(method.toUpperCase())),
+  );
+  if (!rule) throw new Error(`openapi: ${method} ${path} is not in the access table`);
+  return rule.access;
+}
+
+interface Op {
+  readonly summary: string;
+  readonly parameters?: Json[];
+  readonly requestBody?: z.ZodType;
+  readonly ok: Json;
+  /** What the route itself answers besides 200; the transport and auth codes are added here. */
+  readonly errors: number[];
+  /** Other answers in full (a 503 with its own schema). */
+  readonly more?: Record<string, Json>;
+}
+
+function operation(method: 'get' | 'post', honoPath: string, op: Op): Json {
+  const access = accessOf(method, honoPath);
+  const codes = new Set([...op.errors, 414, 431]);
+  if (op.requestBody) for (const c of [400, 413, 415]) codes.add(c);
+  if (access !== 'open') for (const c of [401, 403]) codes.add(c);
+  if (access === 'events') codes.add(429);
   return {
-    post: {
-      summary,
-      requestBody: { required: true, content: { 'application/json': { schema: json(req, 'input') } } },
+    [method]: {
+      summary: op.summary,
+      description: access === 'open' ? 'Open: no API key.' : `Needs an API key with the \`${access}\` scope.`,
+      security: access === 'open' ? [] : [{ bearer: [] }],
+      'x-scope': access,
+      ...(op.parameters ? { parameters: op.parameters } : {}),
+      ...(op.requestBody
+        ? {
+            requestBody: {
+              required: true,
+              content: { 'application/json': { schema: json(op.requestBody, 'input') } },
+            },
+          }
+        : {}),
       responses: {
-        '200': { description: 'ok', content: { 'application/json': { schema: json(res, 'output') } } },
-        ...errors(errs),
+        '200': op.ok,
+        ...Object.fromEntries([...codes].sort().map((c) => [String(c), errorResponse(c)])),
+        ...op.more,
       },
     },
   };
 }
 
-/** The OpenAPI 3.0 document, generated from the same zod schemas that validate the requests. */
+const ok = (schema: z.ZodType, description = 'ok'): Json => ({
+  description,
+  content: { 'application/json': { schema: json(schema, 'output') } },
+});
+
+const idempotencyKey: Json = {
+  name: 'Idempotency-Key',
+  in: 'header',
+  required: false,
+  description: 'A retry with the same key and body answers the first answer and emits nothing new.',
+  schema: { type: 'string', pattern: '^[\\x21-\\x7e]{1,255}$' },
+};
+
+/**
+ * The OpenAPI 3.0 document, generated from the same zod schemas that validate the requests and
+ * from the same access table the auth middleware reads, so it says what the server accepts.
+ */
 export function buildOpenApi() {
   return {
     openapi: '3.0.3',
     info: {
       title: 'Sentencify recommend API',
       version: '1.0.0',
-      description: 'Ranks rewrite options from the materialised views and records the A → B → C funnel.',
+      description:
+        'Ranks rewrite options from the materialised views and records the A → B → C funnel. ' +
+        'Bodies are JSON only; text is normalised to NFC and lone surrogates are refused.',
     },
     paths: {
-      '/recommend': post(
-        'Rank rewrite options for a sentence (emits A)',
-        recommendRequestSchema,
-        recommendResponseSchema,
-        [400, 413],
-      ),
-      '/paraphrase': post(
-        'Paraphrase with an option or a free style request (emits B)',
-        paraphraseRequestBodySchema,
-        paraphraseResponseSchema,
-        [400, 409, 413, 502, 503, 504],
-      ),
-      '/select': post(
-        'Record the final choice (emits C)',
-        selectRequestSchema,
-        selectResponseSchema,
-        [400, 409, 413, 503],
-      ),
-      '/users/{id}/profile': {
-        get: {
-          summary: "A user's profile (G)",
-          parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }],
-          responses: {
-            '200': {
-              description: 'ok',
-              content: { 'application/json': { schema: json(profileResponseSchema, 'output') } },
-            },
-            ...errors([404, 503]),
+      '/recommend': operation('post', '/recommend', {
+        summary: 'Rank rewrite options for a sentence (emits A)',
+        requestBody: recommendRequestSchema,
+        ok: ok(recommendResponseSchema),
+        errors: [409, 503],
+      }),
+      '/paraphrase': operation('post', '/paraphrase', {
+        summary: 'Paraphrase with an option or a free style request (emits B)',
+        parameters: [idempotencyKey],
+        requestBody: paraphraseRequestBodySchema,
+        ok: ok(paraphraseResponseSchema),
+        errors: [403, 404, 409, 422, 502, 503, 504],
+      }),
+      '/select': operation('post', '/select', {
+        summary: 'Record the final choice (emits C)',
+        parameters: [idempotencyKey],
+        requestBody: selectRequestSchema,
+        ok: ok(selectResponseSchema),
+        errors: [403, 404, 409, 422, 503],
+      }),
+      '/users/{id}/profile': operation('get', '/users/:id/profile', {
+        summary: "A user's profile (G); slim by default",
+        parameters: [
+          { name: 'id', in: 'path', required: true, schema: json(idSchema, 'input') },
+          {
+            name: 'view',
+            in: 'query',
+            required: false,
+            schema: { type: 'string', enum: ['slim', 'full'], default: 'slim' },
           },
+        ],
+        ok: ok(profileResponseSchema),
+        errors: [400, 404, 503],
+      }),
+      '/clusters': operation('get', '/clusters', {
+        summary: 'Cluster profiles (J)',
+        ok: ok(clustersResponseSchema),
+        errors: [503],
+      }),
+      '/health': operation('get', '/health', {
+        summary: 'Liveness',
+        ok: ok(healthResponseSchema, 'alive'),
+        errors: [],
+      }),
+      '/ready': operation('get', '/ready', {
+        summary: 'Readiness',
+        ok: ok(readyResponseSchema, 'ready'),
+        errors: [],
+        more: { '503': ok(readyResponseSchema, 'not yet') },
+      }),
+      '/metrics': operation('get', '/metrics', {
+        summary: 'Prometheus metrics',
+        ok: {
+          description: 'text exposition format',
+          content: { 'text/plain': { schema: { type: 'string' } } },
         },
-      },
-      '/clusters': {
-        get: {
-          summary: 'Cluster profiles (J)',
-          responses: {
-            '200': {
-              description: 'ok',
-              content: { 'application/json': { schema: json(clustersResponseSchema, 'output') } },
-            },
-            ...errors([503]),
-          },
+        errors: [],
+      }),
+      '/openapi.json': operation('get', '/openapi.json', {
+        summary: 'This document',
+        ok: { description: 'OpenAPI 3.0', content: { 'application/json': { schema: { type: 'object' } } } },
+        errors: [],
+      }),
+    },
+    components: {
+      schemas: { Error: json(errorResponseSchema, 'output') },
+      securitySchemes: {
+        bearer: {
+          type: 'http',
+          scheme: 'bearer',
+          description:
+            'An API key from API_KEYS: `Authorization: Bearer <key>`. Scopes: events, profiles, admin.',
         },
-      },
-      '/health': {
-        get: {
-          summary: 'Liveness',
-          responses: {
-            '200': {
-              description: 'alive',
-              content: { 'application/json': { schema: json(healthResponseSchema, 'output') } },
-            },
-          },
-        },
-      },
-      '/ready': {
-        get: {
-          summary: 'Readiness',
-          responses: {
-            '200': {
-              description: 'ready',
-              content: { 'application/json': { schema: json(readyResponseSchema, 'output') } },
-            },
-            '503': {
-              description: 'not yet',
-              content: { 'application/json': { schema: json(readyResponseSchema, 'output') } },
-            },
-          },
-        },
-      },
-      '/metrics': {
-        get: {
-          summary: 'Prometheus metrics',
-          responses: { '200': { description: 'text exposition format' } },
-        },
-      },
-      '/openapi.json': {
-        get: { summary: 'This document', responses: { '200': { description: 'OpenAPI 3.0' } } },
       },
     },
-    components: { schemas: { Error: json(errorResponseSchema, 'output') } },
   };
 }
