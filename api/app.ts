@@ -22,6 +22,7 @@ import {
 } from './http/transport.ts';
 import type { AbRouter } from './paraphrase/ab-router.ts';
 import { createRouteContext } from './routes/context.ts';
+import { type DashboardSources, dashboardRoutes } from './routes/dashboard.ts';
 import { opsRoutes } from './routes/ops.ts';
 import { paraphraseRoutes } from './routes/paraphrase.ts';
 import { recommendRoutes } from './routes/recommend.ts';
@@ -59,6 +60,8 @@ export interface ApiDeps {
   readonly sessions?: ApiSessions;
   /** Keys, rate limits, CORS and size limits; absent: open, unlimited, no CORS, default sizes. */
   readonly security?: ApiSecurity;
+  /** The KPI view and what else `/dashboard` reads; absent: `/api/dashboard` answers 404. */
+  readonly dashboard?: DashboardSources;
 }
 
 /** Who may call the API and the transport rules around it (README, Security). */
@@ -145,6 +148,7 @@ export function createApi(deps: ApiDeps) {
   app.route('/', selectRoutes(ctx));
   app.route('/', viewRoutes(ctx));
   app.route('/', opsRoutes(ctx));
+  app.route('/', dashboardRoutes(ctx, deps.dashboard));
 
   app.notFound((c) => {
     const allow = allowedMethods(app.routes, c.req.path);

@@ -1,4 +1,6 @@
 import { randomBytes } from 'node:crypto';
+import type { TokenPrice } from '../analytics/cost.ts';
+import { createKpiView } from '../analytics/kpis.ts';
 import { type ApiSecurity, createApi } from '../api/app.ts';
 import { sha256 } from '../api/auth/keys.ts';
 import { createMemoryDocStore } from '../api/docs/doc-store.ts';
@@ -54,6 +56,8 @@ export interface EmbeddedWheelOptions {
   /** The embedder (default: the offline hashing one of embeddingDim), e.g. the OpenAI-compatible one. */
   readonly embedder?: Embedder;
   readonly ready?: () => boolean;
+  /** The price per 1k tokens the dashboard's A/B panel costs with. */
+  readonly price?: TokenPrice;
   /** API keys, rate limits, CORS (absent: open, as `npm start` runs without API_KEYS). */
   readonly security?: ApiSecurity;
   /** How long `/recommend` waits for read-your-writes (default 1.5 s, polling every 50 ms). */
@@ -91,6 +95,8 @@ export async function createEmbeddedWheel(o: EmbeddedWheelOptions = {}) {
   const embedder = o.embedder ?? createHashingEmbedder(o.embeddingDim ?? 384);
   const index = createMemoryVectorIndex({ dim: embedder.dim, seed: o.seed ?? 1 });
   const metrics = new MetricsRegistry();
+  // The dashboard's KPI view, folded from H and the dead letters by the topology's kpis sink.
+  const kpis = createKpiView();
   const errors: unknown[] = [];
   const adapters = {
     log,
@@ -100,6 +106,7 @@ export async function createEmbeddedWheel(o: EmbeddedWheelOptions = {}) {
     archive: mongo.archive,
     examples: mongo.examples,
     golden,
+    kpis,
     embedder,
     clock,
     metrics,
@@ -157,6 +164,17 @@ export async function createEmbeddedWheel(o: EmbeddedWheelOptions = {}) {
     ready: o.ready,
     readyDetails: () => live?.details() ?? {},
     security,
+    dashboard: {
+      kpis,
+      mode: 'embedded',
+      price: o.price,
+      eventsPerTopic: async () => {
+        const counts: Record<string, number> = {};
+        for (const e of await log.topicEnds(Object.values(cfg.topics)))
+          counts[e.topic] = (counts[e.topic] ?? 0) + e.offset;
+        return counts;
+      },
+    },
   });
   const stats = {
     join: { records: 0, examples: 0, deadLetters: 0, deadLettersByCode: {}, batches: 0 } as JoinStats,
@@ -191,6 +209,7 @@ export async function createEmbeddedWheel(o: EmbeddedWheelOptions = {}) {
     archive: mongo.archive,
     examples: mongo.examples,
     golden,
+    kpis,
     embedder,
     metrics,
     config: cfg,
