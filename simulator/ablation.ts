@@ -1,5 +1,6 @@
 import { DEFAULT_SCORING_CONFIG, type ScoringConfig } from '../api/scoring/index.ts';
 import { evaluate, type RunReport } from './evaluate.ts';
+import { seedPersonaClusters } from './persona-clusters.ts';
 import { isContextDependent, type Persona } from './personas/schema.ts';
 import type { ContextSample } from './pools/contexts.ts';
 import { inProcessClient, newWheel, wheelPacer } from './run-evaluation.ts';
@@ -13,8 +14,16 @@ import { simulate } from './simulate.ts';
  * - `user_only`: α = 0, β = 1 — the user's history shrunk toward their cluster, nothing else.
  * - `baseline`:  the default α, β = 0, no cluster prior — what runs without personalisation.
  * - `full`:      the default blend.
+ * - `full_context_cluster`: the default blend with P_cluster conditioned on the context
+ *   (`clusterContextWeight` = 1), what a cold user's prior gains from the sentence.
  */
-export const ABLATION_VARIANTS = ['vec_only', 'user_only', 'baseline', 'full'] as const;
+export const ABLATION_VARIANTS = [
+  'vec_only',
+  'user_only',
+  'baseline',
+  'full',
+  'full_context_cluster',
+] as const;
 export type AblationVariant = (typeof ABLATION_VARIANTS)[number];
 
 export interface AblationSetting {
@@ -50,6 +59,11 @@ export function ablationSettings(
       scoring: { ...base, alpha, beta },
       label: `full blend (α=${alpha}, β=${beta})`,
     },
+    full_context_cluster: {
+      personalised: true,
+      scoring: { ...base, alpha, beta, clusterContextWeight: 1 },
+      label: 'full blend, P_cluster given the context (γ_c=1)',
+    },
   };
 }
 
@@ -60,6 +74,10 @@ export interface AblationOptions {
   readonly seed: number;
   readonly usersPerPersona?: number;
   readonly scoring?: Partial<ScoringConfig>;
+  /** Share of requests that declare the doc field (default 0.5, as `simulate`). */
+  readonly docFieldRate?: number;
+  /** Personalised variants start with J seeded from the personas (`seedPersonaClusters`). */
+  readonly seedClusters?: boolean;
   /** Variants to run (default all); reports already run elsewhere can be passed in `given`. */
   readonly variants?: readonly AblationVariant[];
   readonly given?: Partial<Record<AblationVariant, RunReport>>;
@@ -105,6 +123,8 @@ export async function runAblation(o: AblationOptions): Promise<AblationReport> {
     if (reports[v]) continue;
     const s = settings[v];
     const wheel = await newWheel(o.seed, s.personalised, clusters, s.scoring);
+    if (o.seedClusters && s.personalised)
+      await seedPersonaClusters(wheel.clusters, wheel.embedder, o.personas, o.contexts, wheel.now());
     const records = await simulate(
       {
         personas: o.personas,
@@ -112,6 +132,7 @@ export async function runAblation(o: AblationOptions): Promise<AblationReport> {
         sessions: o.sessions,
         seed: o.seed,
         usersPerPersona: o.usersPerPersona,
+        docFieldRate: o.docFieldRate,
         onProgress: (d, t) => o.onProgress?.(v, d, t),
       },
       inProcessClient(wheel),
