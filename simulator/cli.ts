@@ -10,6 +10,9 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { parseArgs } from 'node:util';
+import { type ParaphraserChoice, paraphraserForChoice } from '../api/paraphrase/paraphraser-from-env.ts';
+import { environment } from '../common/environment.ts';
+import { type EmbedderChoice, embedderForChoice } from '../streams/embeddings/embedder-from-env.ts';
 import { evaluate, formatReport } from './evaluate.ts';
 import { formatComparison } from './offline/compare.ts';
 import { writeRunLogs } from './offline/wheel-logs.ts';
@@ -20,7 +23,7 @@ import { runEvaluation } from './run-evaluation.ts';
 import { type ApiClient, simulate } from './simulate.ts';
 
 const USAGE =
-  'usage: npm run simulate -- [--personas FILE] [--sessions N] [--seed S] [--report FILE] [--api URL] [--users-per-persona N] [--compare-beta B|none] [--keep-logs DIR|none]';
+  'usage: npm run simulate -- [--personas FILE] [--sessions N] [--seed S] [--report FILE] [--api URL] [--users-per-persona N] [--compare-beta B|none] [--keep-logs DIR|none] [--embedder hashing|openai] [--paraphraser offline|openai]';
 
 export function parseSimulationArgs(argv: string[]) {
   const { values } = parseArgs({
@@ -35,6 +38,9 @@ export function parseSimulationArgs(argv: string[]) {
       'round-pause-ms': { type: 'string', default: '1000' },
       'compare-beta': { type: 'string', default: '0.3' },
       'keep-logs': { type: 'string', default: 'reports/logs' },
+      // openai: EMBEDDINGS_API_BASE / LLM_API_BASE from the environment or .services.env (--with-models).
+      embedder: { type: 'string', default: 'hashing' },
+      paraphraser: { type: 'string', default: 'offline' },
     },
   });
   const num = (name: string, v: string, min: number) => {
@@ -48,7 +54,13 @@ export function parseSimulationArgs(argv: string[]) {
   const compareBeta = values['compare-beta'] === 'none' ? undefined : Number(values['compare-beta']);
   if (compareBeta !== undefined && !(compareBeta >= 0 && compareBeta <= 1))
     throw new Error(`--compare-beta must be a number in [0, 1] or none, got "${values['compare-beta']}"`);
+  if (values.embedder !== 'hashing' && values.embedder !== 'openai')
+    throw new Error(`--embedder must be hashing or openai, got "${values.embedder}"`);
+  if (values.paraphraser !== 'offline' && values.paraphraser !== 'openai')
+    throw new Error(`--paraphraser must be offline or openai, got "${values.paraphraser}"`);
   return {
+    embedder: values.embedder as EmbedderChoice,
+    paraphraser: values.paraphraser as ParaphraserChoice,
     compareBeta,
     keepLogs: values['keep-logs'] === 'none' ? undefined : values['keep-logs'],
     personas: values.personas,
@@ -90,6 +102,20 @@ export async function main(argv: string[]): Promise<number> {
     return 2;
   }
   const contexts = loadContextPool();
+  let models: {
+    embedder: ReturnType<typeof embedderForChoice>;
+    paraphraser: ReturnType<typeof paraphraserForChoice>;
+  };
+  try {
+    const env = environment();
+    models = {
+      embedder: embedderForChoice(opts.embedder, env, { dim: 384 }),
+      paraphraser: paraphraserForChoice(opts.paraphraser, env),
+    };
+  } catch (err) {
+    console.error((err as Error).message);
+    return 2;
+  }
   console.log(
     `simulating ${personas.length} personas from ${opts.personas}, ${opts.sessions} sessions, seed ${opts.seed}`,
   );
@@ -135,6 +161,7 @@ export async function main(argv: string[]): Promise<number> {
       usersPerPersona: opts.usersPerPersona,
       onProgress: (run, d, t) => bars[run](d, t),
       compareBeta: opts.compareBeta,
+      models,
       onLogs: opts.keepLogs
         ? (logs) => {
             const p = writeRunLogs(opts.keepLogs!, 'personalised', logs);

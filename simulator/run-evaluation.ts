@@ -1,6 +1,8 @@
 import type { ApiSecurity } from '../api/app.ts';
+import type { Paraphraser } from '../api/paraphrase/paraphraser.ts';
 import type { ScoringConfig } from '../api/scoring/index.ts';
 import { createEmbeddedWheel, type EmbeddedWheel } from '../app/embedded-wheel.ts';
+import type { Embedder } from '../streams/embeddings/embedder.ts';
 import { evaluate, type RunReport } from './evaluate.ts';
 import type { OfflineOnlineComparison } from './offline/compare.ts';
 import type { RunLogs } from './offline/wheel-logs.ts';
@@ -24,6 +26,14 @@ export interface EvaluationOptions {
   readonly compareBeta?: number;
   /** The personalised pass's logged A and H (the CLI keeps them for `npm run evaluate:offline`). */
   readonly onLogs?: (logs: RunLogs) => void;
+  /** The embedder and variant A's paraphraser of both passes (default: the offline ones). */
+  readonly models?: WheelModels;
+}
+
+/** `--embedder openai` / `--paraphraser openai`: what the wheels embed and paraphrase with. */
+export interface WheelModels {
+  readonly embedder?: Embedder;
+  readonly paraphraser?: Paraphraser;
 }
 
 export interface EvaluationReport {
@@ -76,9 +86,12 @@ export function newWheel(
   clusters: number,
   scoring?: Partial<ScoringConfig>,
   security?: ApiSecurity,
+  models?: WheelModels,
 ) {
   let n = 0;
   return createEmbeddedWheel({
+    embedder: models?.embedder,
+    paraphraser: models?.paraphraser,
     personalised,
     seed,
     clusters,
@@ -116,9 +129,9 @@ async function run(
  */
 export async function runEvaluation(o: EvaluationOptions): Promise<EvaluationReport> {
   const clusters = Math.max(2, Math.min(10, o.personas.length));
-  const wheel = o.wheel ?? (await newWheel(o.seed, true, clusters, o.scoring));
+  const wheel = o.wheel ?? (await newWheel(o.seed, true, clusters, o.scoring, undefined, o.models));
   const p = await run(o, wheel, 'personalised');
-  const b = await run(o, await newWheel(o.seed, false, clusters, o.scoring), 'baseline');
+  const b = await run(o, await newWheel(o.seed, false, clusters, o.scoring, undefined, o.models), 'baseline');
   const personalised = evaluate(p.records);
   const baseline = evaluate(b.records);
   // Dynamic: the comparison module imports this one (newWheel, the in-process client).
@@ -131,8 +144,10 @@ export async function runEvaluation(o: EvaluationOptions): Promise<EvaluationRep
       personas: o.personas.map((x) => x.name),
       users_per_persona: o.usersPerPersona ?? 4,
       clusters,
-      embedder: `${wheel.embedder.model} (offline)`,
-      paraphraser: 'offline-paraphraser-v1 (offline)',
+      embedder: `${wheel.embedder.model}${wheel.embedder.offline ? ' (offline)' : ''}`,
+      paraphraser: o.models?.paraphraser
+        ? `${o.models.paraphraser.model} (${o.models.paraphraser.provider})`
+        : 'offline-paraphraser-v1 (offline)',
     },
     personalised,
     baseline,

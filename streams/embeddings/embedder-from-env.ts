@@ -75,3 +75,37 @@ export function embedderFromEnv(
     ? createCachingEmbedder(remote, { maxEntries: e.EMBEDDINGS_CACHE_ENTRIES })
     : remote;
 }
+
+export type EmbedderChoice = 'hashing' | 'openai';
+
+/**
+ * The embedder a CLI flag (`--embedder hashing|openai`) names. `openai` needs EMBEDDINGS_API_BASE
+ * (or EMBEDDINGS_API_KEY for OpenAI itself) and, unlike a service, has no fallback: an evaluation
+ * whose vectors silently came from two models would measure neither.
+ *
+ * @example
+ * const embedder = embedderForChoice('openai', environment(), { dim: 384 });
+ */
+export function embedderForChoice(
+  choice: EmbedderChoice,
+  raw: Record<string, string | undefined>,
+  o: { readonly dim: number; readonly timeoutMs?: number },
+): Embedder {
+  if (choice === 'hashing') return createHashingEmbedder(o.dim);
+  const e = parseEmbeddingsEnv(raw);
+  if (!e.EMBEDDINGS_API_BASE && !e.EMBEDDINGS_API_KEY) {
+    throw new Error(
+      'EMBEDDINGS_API_BASE is not set (`npm run services:up -- --with-models` writes it to .services.env)',
+    );
+  }
+  const remote = createOpenAiEmbedder({
+    baseURL: e.EMBEDDINGS_API_BASE,
+    apiKey: e.EMBEDDINGS_API_KEY ?? NO_KEY,
+    model: e.EMBEDDINGS_MODEL,
+    dim: o.dim,
+    batchSize: e.EMBEDDINGS_BATCH_SIZE,
+    timeoutMs: o.timeoutMs ?? Math.max(e.EMBEDDINGS_TIMEOUT_MS, 60_000),
+    fallback: null,
+  });
+  return createCachingEmbedder(remote, { maxEntries: Math.max(e.EMBEDDINGS_CACHE_ENTRIES, 1) });
+}
