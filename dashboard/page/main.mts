@@ -112,13 +112,17 @@ function barChart(
       width: 280,
       height: 180,
       legend: { show: series.length > 1 },
-      scales: { x: { time: false, range: [-0.5, labels.length - 0.5] } },
+      // Counts start at 0, or a funnel's drop-off looks larger than it is.
+      scales: {
+        x: { time: false, range: [-0.5, labels.length - 0.5] },
+        y: { range: (_u, _min, max) => [0, Math.max(1, max) * 1.1] },
+      },
       axes: [
         {
           values: (_u, ticks) => ticks.map((t) => labels[t] ?? ''),
           incrs: [1],
-          rotate: labels.length > 4 ? -30 : 0,
-          size: labels.length > 4 ? 60 : 30,
+          rotate: labels.length > 3 ? -30 : 0,
+          size: labels.length > 3 ? 70 : 30,
         } as uPlot.Axis,
         {},
       ],
