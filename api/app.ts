@@ -27,6 +27,7 @@ import { opsRoutes } from './routes/ops.ts';
 import { paraphraseRoutes } from './routes/paraphrase.ts';
 import { recommendRoutes } from './routes/recommend.ts';
 import { selectRoutes } from './routes/select.ts';
+import { type ErasurePublisher, usersRoutes } from './routes/users.ts';
 import { viewRoutes } from './routes/views.ts';
 import { type ScoringConfig, ScoringError } from './scoring/index.ts';
 import type { ApiSessions } from './sessions/index.ts';
@@ -60,6 +61,8 @@ export interface ApiDeps {
   readonly sessions?: ApiSessions;
   /** Keys, rate limits, CORS and size limits; absent: open, unlimited, no CORS, default sizes. */
   readonly security?: ApiSecurity;
+  /** Where `DELETE /users/:id` publishes erasure requests; absent: it answers 503. */
+  readonly erasures?: ErasurePublisher;
   /** The KPI view and what else `/dashboard` reads; absent: `/api/dashboard` answers 404. */
   readonly dashboard?: DashboardSources;
 }
@@ -148,6 +151,7 @@ export function createApi(deps: ApiDeps) {
   app.route('/', selectRoutes(ctx));
   app.route('/', viewRoutes(ctx));
   app.route('/', opsRoutes(ctx));
+  app.route('/', usersRoutes(ctx, deps.erasures));
   app.route('/', dashboardRoutes(ctx, deps.dashboard));
 
   app.notFound((c) => {

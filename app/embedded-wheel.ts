@@ -8,6 +8,7 @@ import { createLogEventSink } from '../api/event-sink.ts';
 import { createAbRouter } from '../api/paraphrase/ab-router.ts';
 import { createOfflineParaphraser } from '../api/paraphrase/offline-paraphraser.ts';
 import type { Paraphraser } from '../api/paraphrase/paraphraser.ts';
+import { createLogErasurePublisher } from '../api/routes/users.ts';
 import { DEFAULT_SCORING_CONFIG, type ScoringConfig } from '../api/scoring/index.ts';
 import { createMemoryIdempotencyStore, createMemorySessionRegistry } from '../api/sessions/index.ts';
 import type { ReadYourWritesOptions } from '../api/sessions/read-your-writes.ts';
@@ -19,7 +20,10 @@ import type { Embedder } from '../streams/embeddings/embedder.ts';
 import { createHashingEmbedder } from '../streams/embeddings/hashing-embedder.ts';
 import { EmbeddedLog } from '../streams/log/embedded-log.ts';
 import type { JoinStats } from '../streams/processors/join-processor.ts';
+import { recordOfUser } from '../streams/sinks/erasure-sink.ts';
 import { createMemoryMongoPorts } from '../streams/stores/archive-store.ts';
+import { createMemoryErasureAuditStore, type ErasureAudit } from '../streams/stores/erasure-audit.ts';
+import { createMemoryErasureRegistry } from '../streams/stores/erasure-registry.ts';
 import { createMemoryGoldenStore } from '../streams/stores/golden-store.ts';
 import {
   type ClusterStore,
@@ -62,7 +66,15 @@ export interface EmbeddedWheelOptions {
   readonly security?: ApiSecurity;
   /** How long `/recommend` waits for read-your-writes (default 1.5 s, polling every 50 ms). */
   readonly readYourWrites?: Partial<ReadYourWritesOptions>;
+  /** Told of every erasure's audit record (npm start logs it). */
+  readonly onErasureAudit?: (a: ErasureAudit) => void;
 }
+
+/** The salt of the erased-users hash in the embedded mode (the default topic namespace). */
+export const ERASURE_SALT = 'sentencify';
+
+/** The embedded log's retention once live (`LOG_RETENTION_MS` of npm start): 1 h. */
+export const DEFAULT_LOG_RETENTION_MS = 3_600_000;
 
 /**
  * The whole wheel in one process on embedded defaults: the event log, the session join, the
@@ -85,6 +97,12 @@ export async function createEmbeddedWheel(o: EmbeddedWheelOptions = {}) {
     recluster: { k: o.clusters ?? 8, seed: o.seed ?? 1, everyUpdates: 0, vocabulary },
   };
   const log = new EmbeddedLog({ clock, idleIntervalMs: 2 });
+  // Erasure (docs/erasure.md): the registry of erased users and the audit, in memory here.
+  const registry = createMemoryErasureRegistry({ salt: ERASURE_SALT });
+  const erasureAudit = createMemoryErasureAuditStore();
+  const logTopics = topicSpecs(cfg)
+    .map((s) => s.topic)
+    .filter((t) => t !== cfg.topics.erasure);
   await log.ensureTopics(topicSpecs(cfg));
   const profiles = o.profiles ?? createMemoryProfileStore();
   const clusters = o.clusterStore ?? createMemoryClusterStore();
@@ -110,6 +128,14 @@ export async function createEmbeddedWheel(o: EmbeddedWheelOptions = {}) {
     embedder,
     clock,
     metrics,
+    registry,
+    erasure: {
+      audit: erasureAudit,
+      salt: ERASURE_SALT,
+      // The log's retained records of the user too (the erasure topic keeps its requests until retention).
+      targets: [{ name: 'log', erase: async (u: string) => log.eraseWhere(recordOfUser(u), logTopics) }],
+      onAudit: (a: ErasureAudit) => o.onErasureAudit?.(a),
+    },
     onError: (e: unknown) => errors.push(e),
   };
   let live: RunningTopology | null = null;
@@ -135,6 +161,7 @@ export async function createEmbeddedWheel(o: EmbeddedWheelOptions = {}) {
       : o.security;
   const app = createApi({
     events: createLogEventSink(log, cfg.topics),
+    erasures: createLogErasurePublisher(log, cfg.topics.erasure),
     profiles,
     clusters,
     index,
@@ -210,6 +237,8 @@ export async function createEmbeddedWheel(o: EmbeddedWheelOptions = {}) {
     examples: mongo.examples,
     golden,
     kpis,
+    registry,
+    erasureAudit,
     embedder,
     metrics,
     config: cfg,
@@ -222,8 +251,11 @@ export async function createEmbeddedWheel(o: EmbeddedWheelOptions = {}) {
      * From now on the clock follows the wall clock and the processors run continuously, as in
      * production: the API's events are joined and folded as they come.
      */
-    goLive(reclusterEveryMs = 60_000) {
+    goLive(reclusterEveryMs = 60_000, opts: { logRetentionMs?: number } = {}) {
       liveFrom = { sim: now, wall: Date.now() };
+      // While simulating the log keeps everything (the evaluation reads it); live, it keeps what a
+      // consumer group has not committed past or is younger than the retention.
+      log.setRetention(opts.logRetentionMs ?? DEFAULT_LOG_RETENTION_MS);
       const topology = startTopology(adapters, { ...cfg, idleLagMs: 2_000 });
       live = topology;
       const timer = setInterval(

@@ -72,8 +72,8 @@ export class EmbeddedLog implements EventLog {
   private readonly clock: () => number;
   private readonly idleIntervalMs: number;
   private readonly retain: number;
-  private readonly retentionMs: number;
-  private readonly sweepMs: number;
+  private retentionMs: number;
+  private sweepMs: number;
   private lastSweep = Number.NEGATIVE_INFINITY;
   private closed = false;
 
@@ -81,9 +81,20 @@ export class EmbeddedLog implements EventLog {
     this.clock = opts.clock ?? Date.now;
     this.idleIntervalMs = opts.idleIntervalMs ?? 1000;
     this.retain = opts.retainPerPartition ?? Number.POSITIVE_INFINITY;
-    this.retentionMs = opts.retentionMs ?? Number.POSITIVE_INFINITY;
-    if (!(this.retentionMs >= 0)) throw new Error('retentionMs must be >= 0');
-    this.sweepMs = opts.sweepIntervalMs ?? Math.min(this.retentionMs / 4, 60_000);
+    this.retentionMs = Number.POSITIVE_INFINITY;
+    this.sweepMs = Number.POSITIVE_INFINITY;
+    this.setRetention(opts.retentionMs ?? Number.POSITIVE_INFINITY, opts.sweepIntervalMs);
+  }
+
+  /**
+   * Sets the retention by age (see `EmbeddedLogOptions.retentionMs`) from now on: the embedded
+   * wheel keeps everything while it simulates (the evaluation reads the whole log) and bounds the
+   * log once it serves live traffic.
+   */
+  setRetention(retentionMs: number, sweepIntervalMs?: number): void {
+    if (!(retentionMs >= 0)) throw new Error('retentionMs must be >= 0');
+    this.retentionMs = retentionMs;
+    this.sweepMs = sweepIntervalMs ?? Math.min(retentionMs / 4, 60_000);
   }
 
   async ensureTopics(specs: readonly TopicSpec[]): Promise<void> {

@@ -47,6 +47,26 @@ export function decodeErasure(rec: LogRecord): { erasure: UserErasure } | { prob
 }
 
 /**
+ * Whether a log record is about the user: an A/B/C event or an H of theirs (`user_id`), or a dead
+ * letter carrying their event. A cheap byte search first; JSON only for the records that name them.
+ */
+export function recordOfUser(userId: string): (r: LogRecord) => boolean {
+  const needle = Buffer.from(JSON.stringify(userId));
+  return (r) => {
+    if (!r.value.includes(needle)) return false;
+    try {
+      const v = JSON.parse(r.value.toString('utf8', registryHeaderLength(r.value))) as {
+        user_id?: unknown;
+        event?: { user_id?: unknown };
+      };
+      return v.user_id === userId || v.event?.user_id === userId;
+    } catch {
+      return false;
+    }
+  };
+}
+
+/**
  * The erasure role: reads `<ns>.erasure` and, for each request, in this order:
  * 1. records the user's salted hash and the erasure time in the registry (before anything is
  *    deleted, so a replay racing the deletes is already dropped by the join and the sinks);

@@ -1,6 +1,6 @@
 import { decodeExample } from '../codec/session-codec.ts';
 import type { LogRecord } from '../log/event-log.ts';
-import { dropErased, type ErasureRegistry, exampleStartMs } from '../stores/erasure-registry.ts';
+import { type ErasureRegistry, exampleStartMs } from '../stores/erasure-registry.ts';
 import type { GoldenStore, GoldenWriteResult } from '../stores/golden-store.ts';
 import { type GoldenWrite, goldenWrite, type PriceTable } from './golden-document.ts';
 import type { Sink, SinkRejection } from './sink.ts';
