@@ -73,6 +73,8 @@ export interface AblationOptions {
   readonly sessions: number;
   readonly seed: number;
   readonly usersPerPersona?: number;
+  /** Rounds between two cohorts of new users (default 3, as `simulate`). */
+  readonly cohortGap?: number;
   readonly scoring?: Partial<ScoringConfig>;
   /** Share of requests that declare the doc field (default 0.5, as `simulate`). */
   readonly docFieldRate?: number;
@@ -133,6 +135,7 @@ export async function runAblation(o: AblationOptions): Promise<AblationReport> {
         seed: o.seed,
         usersPerPersona: o.usersPerPersona,
         docFieldRate: o.docFieldRate,
+        cohortGap: o.cohortGap,
         onProgress: (d, t) => o.onProgress?.(v, d, t),
       },
       inProcessClient(wheel),
