@@ -7,6 +7,8 @@ import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import { serve } from '@hono/node-server';
 import { Redis } from 'ioredis';
+import { priceFrom } from '../analytics/cost.ts';
+import { createKpiView } from '../analytics/kpis.ts';
 import { environment, logLine } from '../common/environment.ts';
 import { MetricsRegistry, serveToClusterPrimary } from '../common/metrics.ts';
 import { DEFAULT_VOCABULARY } from '../schemas/index.ts';
@@ -112,7 +114,35 @@ let stopping = false;
 // One producer request per event would cap the API at a few hundred requests/s (the idempotent
 // producer has one request in flight); the batching sink sends whatever queued meanwhile.
 const events = createBatchingEventSink(kafka, topics, { timeoutMs: env.EVENT_TIMEOUT_MS });
+// The dashboard's KPI view: this process's kpis sink folds H and the dead letters into it.
+const kpis = createKpiView();
+const priceVar = (name: string) => {
+  const v = process.env[name];
+  if (v === undefined || v === '') return undefined;
+  const n = Number(v);
+  if (!Number.isFinite(n) || n < 0) {
+    process.stderr.write(`${name} must be a number >= 0 (price per 1k tokens), got "${v}"\n`);
+    process.exit(2);
+  }
+  return n;
+};
+const promptPer1k = priceVar('PRICE_PER_1K_PROMPT');
+const completionPer1k = priceVar('PRICE_PER_1K_COMPLETION');
 const app = createApi({
+  dashboard: {
+    kpis,
+    mode: 'services',
+    price: priceFrom({
+      ...(promptPer1k !== undefined ? { promptPer1k } : {}),
+      ...(completionPer1k !== undefined ? { completionPer1k } : {}),
+    }),
+    eventsPerTopic: async () => {
+      const counts: Record<string, number> = {};
+      for (const e of await kafka.topicEnds(Object.values(topics)))
+        counts[e.topic] = (counts[e.topic] ?? 0) + e.offset;
+      return counts;
+    },
+  },
   events,
   profiles,
   clusters,
@@ -225,7 +255,7 @@ const cfg: TopologyConfig = {
   topics,
   sessionPartitions: env.SESSION_PARTITIONS,
   trainingPartitions: env.TRAINING_PARTITIONS,
-  sinkGroups: { index: groupId },
+  sinkGroups: { index: groupId, kpis: `${groupId}-kpis` },
 };
 const onRetry = (what: string, err: unknown, attempt: number) =>
   log('retrying', { what, attempt, error: (err as Error).message });
@@ -237,11 +267,8 @@ async function prepare(): Promise<void> {
   }, 'ensure topics');
   if (stopping) return;
   topicsReady = true;
-  // Reading a shared Qdrant collection, this process runs no sink: the stream processor feeds it.
-  if (qdrant) {
-    log('ready', { vector_index: `qdrant ${env.QDRANT_URL}`, collection: qdrant.collection });
-    return;
-  }
+  // Reading a shared Qdrant collection, this process runs no index sink (the stream processor feeds
+  // it); the dashboard's KPI view is folded here either way.
   topology = startTopology(
     {
       log: kafka,
@@ -249,17 +276,22 @@ async function prepare(): Promise<void> {
       clusters,
       embedder,
       index,
+      kpis,
       clock: Date.now,
       metrics,
       onRetry,
       onError: (err) => {
-        log('fatal', { error: `index sink: ${(err as Error).stack ?? String(err)}` });
+        log('fatal', { error: `sink: ${(err as Error).stack ?? String(err)}` });
         void shutdown(1);
       },
     },
     cfg,
-    ['index'],
+    qdrant ? ['kpis'] : ['index', 'kpis'],
   );
+  if (qdrant) {
+    log('ready', { vector_index: `qdrant ${env.QDRANT_URL}`, collection: qdrant.collection });
+    return;
+  }
   const sink = topology.sink('index')!;
   const t0 = Date.now();
   while (!stopping && !sink.caughtUp()) await sleep(100);
@@ -292,7 +324,7 @@ async function shutdown(code: number): Promise<void> {
   // The consumer leaves its group asynchronously, so the first tries may find it not yet empty.
   for (let attempt = 1; topology && attempt <= 5; attempt++) {
     try {
-      await (await kafka.admin()).deleteGroups([groupId]);
+      await (await kafka.admin()).deleteGroups(topology.consumers.map((c) => c.group));
       break;
     } catch (err) {
       if (attempt === 5)

@@ -115,16 +115,14 @@ describe.runIf(hasChromium || inCi)('the dashboard in a browser (embedded wheel)
       expect(charts, `panel ${panel} has a chart`).toBeGreaterThan(0);
     }
     // uPlot draws each chart's series onto its canvas: a chart with data has a non-blank canvas.
-    const blank = await page.evaluate(
-      () =>
-        [...document.querySelectorAll('canvas')].filter((c) => {
-          const g = c.getContext('2d');
-          if (!g || c.width === 0 || c.height === 0) return true;
-          const d = g.getImageData(0, 0, c.width, c.height).data;
-          for (let i = 3; i < d.length; i += 4) if (d[i] !== 0) return false;
-          return true;
-        }).length,
-    );
+    // (A string: this runs in the page, and the Node typecheck has no DOM types.)
+    const blank = await page.evaluate(`[...document.querySelectorAll('canvas')].filter((c) => {
+      const g = c.getContext('2d');
+      if (!g || c.width === 0 || c.height === 0) return true;
+      const d = g.getImageData(0, 0, c.width, c.height).data;
+      for (let i = 3; i < d.length; i += 4) if (d[i] !== 0) return false;
+      return true;
+    }).length`);
     expect(blank).toBe(0);
     expect(
       await page.getByTestId('scheduler-none').or(page.getByTestId('scheduler-jobs-table')).count(),
