@@ -89,8 +89,9 @@ export function recommendRoutes(ctx: RouteContext) {
       asOf: body.as_of === undefined ? undefined : (decodeAsOf(body.as_of) ?? undefined),
     };
     if (body.as_of !== undefined && !wants.asOf) {
+      // 422, not 400: the body matches the schema; the token is one this server did not issue.
       throw new ApiError('invalid_as_of', 'as_of: not a token /select answered', {
-        status: 400,
+        status: 422,
         details: [{ path: 'as_of', message: 'not a token /select answered' }],
       });
     }

@@ -347,7 +347,7 @@ describe('read-your-writes', () => {
     const plain = await api.post('/recommend', { user_id: 'alice', text: 'Hi.' });
     expect(plain.body.read_your_writes).toBeUndefined();
     const forged = await api.post('/recommend', { user_id: 'alice', text: 'Hi.', as_of: 'rs_x' });
-    expect(forged.status).toBe(400);
+    expect(forged.status).toBe(422);
     expect(forged.body.error).toBe('invalid_as_of');
   });
 });
