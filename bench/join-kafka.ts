@@ -32,7 +32,7 @@
  * run (the peer's outputs and change logs too) are deleted afterwards.
  */
 import { parseArgs } from 'node:util';
-import { type Consumer, logLevel } from 'kafkajs';
+import { CompressionTypes, type Consumer, logLevel } from 'kafkajs';
 import { CoPartitionedAssigner } from '../streams/log/co-partitioned-assigner.ts';
 import { createKafkaLog } from '../streams/log/kafka-log.ts';
 import { startJoinProcessor } from '../streams/processors/join-processor.ts';
@@ -57,6 +57,8 @@ const { values: args } = parseArgs({
     pairs: { type: 'string' },
     keep: { type: 'boolean', default: false },
     'no-peer': { type: 'boolean', default: false },
+    /** Codec of the join's produced H and dead letters: gzip (createKafkaLog's default) or none. */
+    compression: { type: 'string', default: 'gzip' },
     /** Kafka Streams settings for the peer, k=v,k=v (default: PEER_CONFIG below). */
     'peer-config': { type: 'string' },
   },
@@ -211,6 +213,7 @@ async function join(run: number): Promise<Measured> {
     brokers: brokers.split(','),
     clientId: `${ns}-join-${run}`,
     logLevel: logLevel.ERROR,
+    compression: args.compression === 'none' ? CompressionTypes.None : CompressionTypes.GZIP,
   });
   let first = 0;
   let last = 0;
@@ -421,7 +424,16 @@ const file = writeResult({
   workload,
   reproduce,
   quick,
-  params: { sessions, events: total, pairs, partitions: 6, spacingMs, users, namespace: ns },
+  params: {
+    sessions,
+    events: total,
+    pairs,
+    partitions: 6,
+    spacingMs,
+    users,
+    namespace: ns,
+    compression: args.compression,
+  },
   figures: {
     join_kafka_ratio: round(ratio, 3),
     join_kafka_events_per_s: round(median(joinRates)),
