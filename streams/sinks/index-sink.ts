@@ -80,6 +80,12 @@ export function decodeExampleFast(rec: LogRecord): TrainingExample | DeadLetter 
   return decodeExample(rec);
 }
 
+/** A batch's H decoded (or why not), in record order, and their contexts' embeddings by text. */
+export interface PreparedIndexBatch {
+  readonly decoded: readonly (TrainingExample | DeadLetter)[];
+  readonly byText: ReadonlyMap<string, ArrayLike<number>>;
+}
+
 /** Records decoded and embedded between two turns of the event loop. */
 const STEP = 32;
 
@@ -100,24 +106,44 @@ const yieldLoop = () => new Promise<void>((r) => setImmediate(r));
  * @example
  * runSink(createIndexSink({ index, embedder, topic: topics.trainingExamples, group }), deps);
  */
-export function createIndexSink(o: IndexSinkOptions): Sink {
+export function createIndexSink(o: IndexSinkOptions): Sink<PreparedIndexBatch> {
   const slice = Math.max(1, o.sliceSize ?? 256);
   const partSize = Math.max(1, o.partSize ?? 256);
+  const hRecords = (input: readonly LogRecord[]) =>
+    o.erasureTopic ? input.filter((r) => r.topic !== o.erasureTopic) : input;
   return {
     name: 'index',
     group: o.group,
     topics: o.erasureTopic ? [o.topic, o.erasureTopic] : [o.topic],
     fromBeginning: o.fromBeginning ?? true,
-    async apply(input: readonly LogRecord[]) {
+    // Decoding and embedding a batch is CPU the runtime runs while the batch before is written;
+    // which H the erasures of this batch leave out is decided in `apply`, in record order.
+    async prepare(input) {
+      const records = hRecords(input);
+      const decoded: (TrainingExample | DeadLetter)[] = [];
+      const byText = new Map<string, ArrayLike<number>>();
+      for (let s = 0; s < records.length; s += STEP) {
+        if (s > 0) await yieldLoop();
+        const stepHs: TrainingExample[] = [];
+        for (let r = s; r < Math.min(records.length, s + STEP); r++) {
+          const h = decodeExampleFast(records[r]!);
+          decoded.push(h);
+          if (!('code' in h)) stepHs.push(h);
+        }
+        for (const [t, v] of await embedContexts((t) => o.embedder.embed(t), stepHs)) byText.set(t, v);
+      }
+      return { decoded, byText };
+    },
+    async apply(input: readonly LogRecord[], prepared?: PreparedIndexBatch) {
       const rejected: SinkRejection[] = [];
       let upserted = 0;
       let deleted = 0;
       let erasedPoints = 0;
       // Only bad erasure records are dead-lettered here; bad H is the profile sink's to report.
       const badErasures: SinkRejection[] = [];
-      let records = input;
-      if (o.erasureTopic && input.some((r) => r.topic === o.erasureTopic)) {
-        records = input.filter((r) => r.topic !== o.erasureTopic);
+      const records = hRecords(input);
+      const ready = prepared && prepared.decoded.length === records.length ? prepared : null;
+      if (o.erasureTopic && records.length < input.length) {
         const requests = [];
         for (const r of input)
           if (r.topic === o.erasureTopic) {
@@ -151,10 +177,10 @@ export function createIndexSink(o: IndexSinkOptions): Sink {
           // In steps, yielding between them, so a write in flight gets the turns it needs to
           // leave and to be answered while this part is prepared.
           for (let s = at; s < end; s += STEP) {
-            if (s > at) await yieldLoop();
+            if (s > at && !ready) await yieldLoop();
             const stepHs: TrainingExample[] = [];
             for (let r = s; r < Math.min(end, s + STEP); r++) {
-              const h = decodeExampleFast(records[r]!);
+              const h = ready ? ready.decoded[r]! : decodeExampleFast(records[r]!);
               if ('code' in h) {
                 rejected.push({
                   record: records[r]!,
@@ -166,11 +192,13 @@ export function createIndexSink(o: IndexSinkOptions): Sink {
                 else stepHs.push(h);
               }
             }
-            for (const [t, v] of await embedContexts((t) => o.embedder.embed(t), stepHs)) byText.set(t, v);
+            if (!ready)
+              for (const [t, v] of await embedContexts((t) => o.embedder.embed(t), stepHs)) byText.set(t, v);
             hs.push(...stepHs);
           }
+          const vectors = ready ? ready.byText : byText;
           const { upserts, deletes } = contextPointsFromExamples(hs, (h) =>
-            h.context ? byText.get(h.context.text) : null,
+            h.context ? vectors.get(h.context.text) : null,
           );
           upserted += upserts.length;
           deleted += deletes.length;
@@ -185,7 +213,7 @@ export function createIndexSink(o: IndexSinkOptions): Sink {
             }
           });
           // Let the request leave before the next part's CPU-bound decoding and embedding.
-          if (at + partSize < records.length) await yieldLoop();
+          if (at + partSize < records.length && !ready) await yieldLoop();
         }
         await chain;
       } finally {

@@ -48,7 +48,7 @@ export interface Sink<P = unknown> {
    */
   readonly fromBeginning?: boolean;
   /**
-   * Optional: the CPU half of `apply` (decoding, checks, building documents), with no I/O. The
+   * Optional: the CPU half of `apply` (decoding, checks, building documents), with no writes. The
    * runtime calls it for the next micro-batch while the previous one's `apply` is still writing,
    * then passes its result to that batch's `apply` (the same object on every retry: do not mutate
    * it). A prepared batch may be dropped unapplied (kill, revocation), and `apply` must still work
