@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { idSchema } from '../schemas/index.ts';
+import { DEFAULT_VOCABULARY, idSchema, type OptionVocabulary } from '../schemas/index.ts';
 import { ACCESS_RULES } from './auth/scopes.ts';
 import { DEFAULT_TRANSPORT_LIMITS } from './http/transport.ts';
 import {
@@ -37,7 +37,7 @@ const ERROR_DESCRIPTIONS: Record<number, string> = {
   413: 'body over 1 MiB',
   414: `path and query over ${DEFAULT_TRANSPORT_LIMITS.maxPathChars} characters`,
   415: 'body not sent as `Content-Type: application/json`',
-  422: 'Idempotency-Key reused with another body',
+  422: 'schema-valid but not processable: an Idempotency-Key reused with another body, an as_of token this server did not issue',
   429: 'over the key’s rate limit (`Retry-After` says when to retry)',
   431: 'headers too large',
   502: 'the LLM endpoint failed',
@@ -64,10 +64,32 @@ function accessOf(method: string, path: string): string {
   return rule.access;
 }
 
+/**
+ * The schema with property `prop` narrowed to `values` wherever it appears: what zod checks as a
+ * pattern the route then checks against the vocabulary, so the document lists what is accepted.
+ */
+function narrow(schema: Json, prop: string, values: readonly string[]): Json {
+  const walk = (v: unknown): unknown => {
+    if (Array.isArray(v)) return v.map(walk);
+    if (v === null || typeof v !== 'object') return v;
+    const out: Json = {};
+    for (const [k, x] of Object.entries(v)) {
+      if (k === 'properties' && x && typeof x === 'object' && prop in x) {
+        const props = walk(x) as Json;
+        out[k] = { ...props, [prop]: { type: 'string', enum: [...values] } };
+      } else out[k] = walk(x);
+    }
+    return out;
+  };
+  return walk(schema) as Json;
+}
+
 interface Op {
   readonly summary: string;
   readonly parameters?: Json[];
   readonly requestBody?: z.ZodType;
+  /** Rewrites the request body's JSON schema (the vocabulary's categories). */
+  readonly body?: (schema: Json) => Json;
   readonly ok: Json;
   /** What the route itself answers besides 200; the transport and auth codes are added here. */
   readonly errors: number[];
@@ -92,7 +114,11 @@ function operation(method: 'get' | 'post', honoPath: string, op: Op): Json {
         ? {
             requestBody: {
               required: true,
-              content: { 'application/json': { schema: json(op.requestBody, 'input') } },
+              content: {
+                'application/json': {
+                  schema: (op.body ?? ((x) => x))(json(op.requestBody, 'input')),
+                },
+              },
             },
           }
         : {}),
@@ -122,7 +148,7 @@ const idempotencyKey: Json = {
  * The OpenAPI 3.0 document, generated from the same zod schemas that validate the requests and
  * from the same access table the auth middleware reads, so it says what the server accepts.
  */
-export function buildOpenApi() {
+export function buildOpenApi(vocabulary: OptionVocabulary = DEFAULT_VOCABULARY) {
   return {
     openapi: '3.0.3',
     info: {
@@ -137,12 +163,14 @@ export function buildOpenApi() {
         summary: 'Rank rewrite options for a sentence (emits A)',
         requestBody: recommendRequestSchema,
         ok: ok(recommendResponseSchema),
-        errors: [409, 503],
+        // 422: an `as_of` that is well-formed but no token /select answered.
+        errors: [409, 422, 503],
       }),
       '/paraphrase': operation('post', '/paraphrase', {
         summary: 'Paraphrase with an option or a free style request (emits B)',
         parameters: [idempotencyKey],
         requestBody: paraphraseRequestBodySchema,
+        body: (b) => narrow(b, 'category', vocabulary.categories),
         ok: ok(paraphraseResponseSchema),
         errors: [403, 404, 409, 422, 502, 503, 504],
       }),

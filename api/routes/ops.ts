@@ -6,7 +6,7 @@ import type { RouteContext } from './context.ts';
 /** Liveness, readiness, Prometheus metrics and the OpenAPI document. */
 export function opsRoutes(ctx: RouteContext) {
   const { deps } = ctx;
-  const openapi = buildOpenApi();
+  const openapi = buildOpenApi(deps.vocabulary);
 
   return new Hono()
     .get('/health', (c) => c.json({ status: 'ok' } satisfies HealthResponse))
