@@ -3,7 +3,7 @@ import { evaluate, type RunReport } from './evaluate.ts';
 import { seedPersonaClusters } from './persona-clusters.ts';
 import { isContextDependent, type Persona } from './personas/schema.ts';
 import type { ContextSample } from './pools/contexts.ts';
-import { inProcessClient, newWheel, wheelPacer } from './run-evaluation.ts';
+import { inProcessClient, newWheel, type WheelModels, wheelPacer } from './run-evaluation.ts';
 import { simulate } from './simulate.ts';
 
 /**
@@ -78,6 +78,8 @@ export interface AblationOptions {
   readonly scoring?: Partial<ScoringConfig>;
   /** Share of requests that declare the doc field (default 0.5, as `simulate`). */
   readonly docFieldRate?: number;
+  /** The embedder and paraphraser of every pass (default: the offline ones), as `runEvaluation`. */
+  readonly models?: WheelModels;
   /** Personalised variants start with J seeded from the personas (`seedPersonaClusters`). */
   readonly seedClusters?: boolean;
   /** Variants to run (default all); reports already run elsewhere can be passed in `given`. */
@@ -124,7 +126,7 @@ export async function runAblation(o: AblationOptions): Promise<AblationReport> {
   for (const v of o.variants ?? ABLATION_VARIANTS) {
     if (reports[v]) continue;
     const s = settings[v];
-    const wheel = await newWheel(o.seed, s.personalised, clusters, s.scoring);
+    const wheel = await newWheel(o.seed, s.personalised, clusters, s.scoring, undefined, o.models);
     if (o.seedClusters && s.personalised)
       await seedPersonaClusters(wheel.clusters, wheel.embedder, o.personas, o.contexts, wheel.now());
     const records = await simulate(
