@@ -33,14 +33,21 @@ export interface OfflineOnlineComparison {
   readonly same_top: number;
   readonly max_weight: number;
   readonly rows: readonly ComparisonRow[];
-  /** The online value lies in both offline intervals, for both metrics. */
+  /**
+   * The online value lies in the SNIPS interval for both metrics. SNIPS is the headline: with
+   * ε = 0.05 over 21 options a session whose greedy top the change moves weighs ~0.003 unless the
+   * rare exploration showed the new top (weight ~380), so in a few hundred sessions IPS mostly sees
+   * the small weights and its normal interval, blind to the large ones, sits low; SNIPS divides by
+   * the weights seen. `ips_agrees` stays in each row.
+   */
   readonly agree: boolean;
   readonly definition: string;
 }
 
 const DEFINITION =
-  'hit@1 here = the option shown first is the one the user paraphrased with; acceptance = the user kept a candidate. ' +
-  'Offline: IPS/SNIPS over the default run’s logged A/H (95 % normal intervals); online: the same seeded bots against a wheel with the changed setting.';
+  'hit_at_1 here: the option shown first is the one the user paraphrased with (not the persona’s preferred option of the table above); ' +
+  'acceptance: the user kept a candidate. Offline: IPS/SNIPS over the default run’s logged A/H, 95 % normal intervals; ' +
+  'online: the same seeded bots against a wheel with the changed β';
 
 const inside = (x: number, i: Interval) => x >= i.low && x <= i.high;
 
@@ -77,7 +84,7 @@ export function compareEstimate(
     same_top: estimate.sameTop,
     max_weight: estimate.maxWeight,
     rows,
-    agree: rows.every((r) => r.ips_agrees && r.snips_agrees),
+    agree: rows.every((r) => r.snips_agrees),
     definition: DEFINITION,
   };
 }
@@ -91,7 +98,7 @@ export function compareEstimate(
  *
  * @example
  * const c = await offlineVsOnline(options, logsOfWheel(personalisedWheel), { beta: 0.3 });
- * c.agree; // true when the online value is inside both intervals
+ * c.agree; // true when the online value is inside the SNIPS interval of both metrics
  */
 export async function offlineVsOnline(
   o: EvaluationOptions,
@@ -129,11 +136,11 @@ export function formatComparison(c: OfflineOnlineComparison): string {
   ];
   for (const r of c.rows) {
     lines.push(
-      `  ${r.metric.padEnd(11)} ${pct(r.logged).padStart(7)}  ${iv(r.offline_ips).padEnd(24)} ${iv(r.offline_snips).padEnd(24)} ${iv(r.online).padEnd(24)} ${r.ips_agrees && r.snips_agrees ? 'yes' : `no (IPS ${r.ips_agrees ? 'yes' : 'no'}, SNIPS ${r.snips_agrees ? 'yes' : 'no'})`}`,
+      `  ${r.metric.padEnd(11)} ${pct(r.logged).padStart(7)}  ${iv(r.offline_ips).padEnd(24)} ${iv(r.offline_snips).padEnd(24)} ${iv(r.online).padEnd(24)} SNIPS ${r.snips_agrees ? 'yes' : 'no'}, IPS ${r.ips_agrees ? 'yes' : 'no'}`,
     );
   }
   lines.push(
-    `  ${c.agree ? 'the offline estimate agrees with the online run within its interval' : 'the offline estimate does NOT agree with the online run within its interval'}`,
+    `  ${c.agree ? 'the offline estimate (SNIPS) agrees with the online run within its interval' : 'the offline estimate (SNIPS) does NOT agree with the online run within its interval'}`,
   );
   return lines.join('\n');
 }
