@@ -3,14 +3,17 @@
     python3.12 -m venv /tmp/kb && /tmp/kb/bin/pip install kb-dashboard-cli==0.4.1
     /tmp/kb/bin/python kibana/build-dashboard.py
 
+    npm run kibana:build
+
 The YAML is compiled to Kibana 8 Lens panels by kb-dashboard-cli; then this script
 - prepends the data view (index-pattern `sentencify-golden`, title `sentencify-golden-*`, time
   field `ts`) that every panel references,
-- adds the two ratio columns of the tokens/cost table as Lens formula columns (the compiler's
-  formula parser does not finish on this machine), and the `accepted:true` filter the compiler
-  dropped from the "Accepted" count,
 - strips the compiler's made-up audit fields (created_at/by, updated_at/by), which older 8.x
   imports reject.
+`npm run kibana:build` (kibana/build-dashboard.ts) then writes the shared KPI definitions of
+analytics/kpi-definitions.ts into it: the funnel stages, the acceptance field and the accepted
+filter (which the compiler drops from the "Accepted" count), and the tokens/cost table's ratio
+columns as Lens formula columns (the compiler's formula parser does not finish on this machine).
 The output is committed; test/unit/kibana checks it and test/int/elasticsearch.int.test.ts runs
 every panel's aggregation on a real node.
 """
@@ -35,72 +38,9 @@ def compile_yaml() -> dict:
         return json.loads((pathlib.Path(out) / "compiled_dashboards.ndjson").read_text().splitlines()[0])
 
 
-def formula_columns(cid: str, label: str, field: str, text: str) -> dict:
-    """A Lens formula `sum(field) / count(kql='accepted:true')` with the sub-columns Lens persists."""
-    part = f"Part of {label}"
-    x0, x1, x2 = f"{cid}X0", f"{cid}X1", f"{cid}X2"
-    base = {"dataType": "number", "isBucketed": False, "scale": "ratio", "customLabel": True}
-    return {
-        x0: {**base, "label": part, "operationType": "sum", "sourceField": field, "params": {"emptyAsNull": False}},
-        x1: {
-            **base,
-            "label": part,
-            "operationType": "count",
-            "sourceField": "___records___",
-            "filter": {"query": "accepted:true", "language": "kuery"},
-            "params": {"emptyAsNull": False},
-        },
-        x2: {
-            **base,
-            "label": part,
-            "operationType": "math",
-            "params": {
-                "tinymathAst": {
-                    "type": "function",
-                    "name": "divide",
-                    "args": [x0, x1],
-                    "location": {"min": 0, "max": len(text)},
-                    "text": text,
-                }
-            },
-            "references": [x0, x1],
-        },
-        cid: {
-            **base,
-            "label": label,
-            "operationType": "formula",
-            "params": {"formula": text, "isFormulaBroken": False},
-            "references": [x2],
-        },
-    }
-
-
-def patch_tokens_panel(panel: dict) -> None:
-    attrs = panel["embeddableConfig"]["attributes"]
-    layers = attrs["state"]["datasourceStates"]["formBased"]["layers"]
-    (layer,) = layers.values()
-    layer["columns"]["accepted-count"]["filter"] = {"query": "accepted:true", "language": "kuery"}
-    added = {}
-    for cid, label, field in [
-        ("tokens-per-accepted", "Tokens per accepted suggestion", "total_tokens"),
-        ("cost-per-accepted", "Cost (USD) per accepted suggestion", "cost_usd"),
-    ]:
-        added.update(formula_columns(cid, label, field, f"sum({field}) / count(kql='accepted:true')"))
-    layer["columns"].update(added)
-    layer["columnOrder"] += list(added)
-    vis = attrs["state"]["visualization"]
-    vis["columns"] += [
-        {"columnId": c, "isTransposed": False, "isMetric": True} for c in ("tokens-per-accepted", "cost-per-accepted")
-    ]
-
-
 def main() -> None:
     dash = compile_yaml()
     panels = json.loads(dash["attributes"]["panelsJSON"])
-    for p in panels:
-        if p["panelIndex"] == "sentencify-tokens-cost":
-            patch_tokens_panel(p)
-    dash["attributes"]["panelsJSON"] = json.dumps(panels)
     for k in ("created_at", "created_by", "updated_at", "updated_by"):
         dash.pop(k, None)
     data_view = {
@@ -114,7 +54,7 @@ def main() -> None:
     }
     lines = [json.dumps(o, sort_keys=True, ensure_ascii=False) for o in (data_view, dash)]
     (HERE / "sentencify-dashboard.ndjson").write_text("\n".join(lines) + "\n")
-    print(f"wrote {HERE / 'sentencify-dashboard.ndjson'}: {len(panels)} panels")
+    print(f"wrote {HERE / 'sentencify-dashboard.ndjson'}: {len(panels)} panels; now run npm run kibana:build")
 
 
 if __name__ == "__main__":
