@@ -13,6 +13,7 @@ import { parseArgs } from 'node:util';
 import { type ParaphraserChoice, paraphraserForChoice } from '../api/paraphrase/paraphraser-from-env.ts';
 import { environment } from '../common/environment.ts';
 import { type EmbedderChoice, embedderForChoice } from '../streams/embeddings/embedder-from-env.ts';
+import { ABLATION_VARIANTS, formatAblation, regimeOf, runAblation } from './ablation.ts';
 import { evaluate, formatReport } from './evaluate.ts';
 import { formatComparison } from './offline/compare.ts';
 import { writeRunLogs } from './offline/wheel-logs.ts';
@@ -23,7 +24,7 @@ import { runEvaluation } from './run-evaluation.ts';
 import { type ApiClient, simulate } from './simulate.ts';
 
 const USAGE =
-  'usage: npm run simulate -- [--personas FILE] [--sessions N] [--seed S] [--report FILE] [--api URL] [--users-per-persona N] [--compare-beta B|none] [--keep-logs DIR|none] [--embedder hashing|openai] [--paraphraser offline|openai]';
+  'usage: npm run simulate -- [--personas FILE] [--sessions N] [--seed S] [--report FILE] [--api URL] [--users-per-persona N] [--compare-beta B|none] [--keep-logs DIR|none] [--embedder hashing|openai] [--paraphraser offline|openai] [--skip-ablation]';
 
 export function parseSimulationArgs(argv: string[]) {
   const { values } = parseArgs({
@@ -38,6 +39,8 @@ export function parseSimulationArgs(argv: string[]) {
       'round-pause-ms': { type: 'string', default: '1000' },
       'compare-beta': { type: 'string', default: '0.3' },
       'keep-logs': { type: 'string', default: 'reports/logs' },
+      // the ablation's extra passes (P_vec only, P_user' only, P_cluster given the context)
+      'skip-ablation': { type: 'boolean', default: false },
       // openai: EMBEDDINGS_API_BASE / LLM_API_BASE from the environment or .services.env (--with-models).
       embedder: { type: 'string', default: 'hashing' },
       paraphraser: { type: 'string', default: 'offline' },
@@ -63,6 +66,7 @@ export function parseSimulationArgs(argv: string[]) {
     paraphraser: values.paraphraser as ParaphraserChoice,
     compareBeta,
     keepLogs: values['keep-logs'] === 'none' ? undefined : values['keep-logs'],
+    ablation: !values['skip-ablation'],
     personas: values.personas,
     sessions: num('sessions', values.sessions, 1),
     seed: num('seed', values.seed, 0),
@@ -172,7 +176,24 @@ export async function main(argv: string[]): Promise<number> {
     });
     console.log(formatReport(r.personalised, r.baseline));
     if (r.offline_vs_online) console.log(`\n${formatComparison(r.offline_vs_online)}`);
-    report = r;
+    // The full blend and the baseline are the two passes above; the ablation adds the others.
+    const ablation = opts.ablation
+      ? await runAblation({
+          personas,
+          contexts,
+          sessions: opts.sessions,
+          seed: opts.seed,
+          usersPerPersona: opts.usersPerPersona,
+          models,
+          given: { full: r.personalised, baseline: r.baseline },
+          onProgress: (() => {
+            const ab = Object.fromEntries(ABLATION_VARIANTS.map((v) => [v, progressBar(v)]));
+            return (v, d, t) => ab[v]!(d, t);
+          })(),
+        })
+      : null;
+    if (ablation) console.log(`\n${formatAblation(ablation)}`);
+    report = { ...r, regime: regimeOf(personas), ablation: ablation?.rows ?? null };
   }
   if (opts.report) {
     mkdirSync(dirname(opts.report), { recursive: true });
