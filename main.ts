@@ -136,7 +136,15 @@ if (opts.exit) {
   server.close();
   process.exit(0);
 }
-const live = wheel.goLive();
+// LOG_RETENTION_MS: how long the embedded log keeps what every consumer group has committed past
+// (default 1 h), so a long-running `npm start` does not grow ~10 KB per /recommend forever.
+const retentionRaw = process.env.LOG_RETENTION_MS?.trim();
+const logRetentionMs = retentionRaw ? Number(retentionRaw) : undefined;
+if (logRetentionMs !== undefined && !(Number.isInteger(logRetentionMs) && logRetentionMs >= 0)) {
+  console.error(`LOG_RETENTION_MS must be an integer >= 0 (ms), got "${retentionRaw}"`);
+  process.exit(2);
+}
+const live = wheel.goLive(60_000, { logRetentionMs });
 ready = true;
 console.log(
   `\n  live: POST http://127.0.0.1:${port}/recommend  {"user_id": "${'sim-' + opts.seed + '-p0-u0'}", "text": "..."}  — Ctrl-C to stop`,

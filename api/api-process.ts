@@ -15,6 +15,7 @@ import { DEFAULT_VOCABULARY } from '../schemas/index.ts';
 import { embedderFromEnv } from '../streams/embeddings/embedder-from-env.ts';
 import { createKafkaLog } from '../streams/log/kafka-log.ts';
 import { createRetrier } from '../streams/runtime/retry.ts';
+import { createRedisErasureRegistry } from '../streams/stores/erasure-registry.ts';
 import { createRedisClusterStore, createRedisProfileStore } from '../streams/stores/redis-stores.ts';
 import { DEFAULT_TOPOLOGY_CONFIG, type TopologyConfig, topicSpecs } from '../streams/topology-config.ts';
 import { type RunningTopology, startTopology } from '../streams/wiring.ts';
@@ -28,6 +29,7 @@ import { createAbRouter } from './paraphrase/ab-router.ts';
 import { createOfflineParaphraser } from './paraphrase/offline-paraphraser.ts';
 import { createOpenAiParaphraser } from './paraphrase/openai-paraphraser.ts';
 import type { Paraphraser } from './paraphrase/paraphraser.ts';
+import { createLogErasurePublisher } from './routes/users.ts';
 import { createRedisIdempotencyStore, createRedisSessionRegistry } from './sessions/index.ts';
 import { createMemoryVectorIndex } from './vector/memory-vector-index.ts';
 import { createQdrantVectorIndex } from './vector/qdrant-vector-index.ts';
@@ -144,6 +146,8 @@ const app = createApi({
     },
   },
   events,
+  // DELETE /users/:id publishes here; the stream's erasure role applies it (docs/erasure.md).
+  erasures: createLogErasurePublisher(kafka, topics.erasure),
   profiles,
   clusters,
   index,
@@ -277,6 +281,11 @@ async function prepare(): Promise<void> {
       embedder,
       index,
       kpis,
+      // The in-process index drops erased users' H and applies erasures itself (docs/erasure.md).
+      registry: createRedisErasureRegistry(redis, {
+        salt: process.env.ERASURE_SALT || env.TOPIC_NAMESPACE,
+        prefix: env.REDIS_PREFIX,
+      }),
       clock: Date.now,
       metrics,
       onRetry,

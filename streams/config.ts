@@ -60,6 +60,11 @@ export const streamEnvSchema = z.object({
    * the stores that are configured. Processes with the same roles share the work by group.
    */
   ROLE: envList(ROLES, 'all'),
+  /**
+   * Salt of the erased-users registry's hash (default TOPIC_NAMESPACE). Every process of a
+   * namespace must use the same one; changing it forgets who was erased.
+   */
+  ERASURE_SALT: z.string().min(1).optional(),
 });
 
 export type StreamEnv = z.infer<typeof streamEnvSchema>;

@@ -16,6 +16,8 @@ import { parseStreamConfig } from './config.ts';
 import { embedderFromEnv } from './embeddings/embedder-from-env.ts';
 import { createKafkaLog } from './log/kafka-log.ts';
 import { createRetrier } from './runtime/retry.ts';
+import { createMemoryErasureAuditStore, createMongoErasureAuditStore } from './stores/erasure-audit.ts';
+import { createRedisErasureRegistry } from './stores/erasure-registry.ts';
 import { createEsClient, createEsGoldenStore } from './stores/es-golden-store.ts';
 import { createMongoStores, parseWriteConcern } from './stores/mongo-stores.ts';
 import { createRedisClusterStore, createRedisProfileStore } from './stores/redis-stores.ts';
@@ -141,6 +143,17 @@ const topology = startTopology(
     archive: mongoStores?.archive,
     examples: mongoStores?.examples,
     golden,
+    // Erasure (docs/erasure.md): the registry in Redis, keyed by the salted hash of the user id;
+    // the audit in MongoDB's erasure_audit when configured (in memory and logged otherwise).
+    registry: createRedisErasureRegistry(redis, {
+      salt: env.ERASURE_SALT ?? env.TOPIC_NAMESPACE,
+      prefix: env.REDIS_PREFIX,
+    }),
+    erasure: {
+      audit: mongoStores ? createMongoErasureAuditStore(mongoStores.db) : createMemoryErasureAuditStore(),
+      salt: env.ERASURE_SALT ?? env.TOPIC_NAMESPACE,
+      onAudit: (a) => log('erasure applied', { ...a }),
+    },
     serde,
     reclusterer,
     clock: Date.now,
