@@ -419,30 +419,44 @@ function renderAb(p: DashboardPanels) {
   );
 }
 
+/** A job of the scheduler's `status()` (common/scheduler.ts JobStatus), read loosely. */
+type Job = Record<string, unknown> & { name?: string };
+
 function renderScheduler(p: DashboardPanels) {
-  const s = p.scheduler as { jobs?: Record<string, unknown>[] } | Record<string, unknown>[] | null;
+  const s = p.scheduler as { jobs?: Job[] } | Job[] | null;
   const jobs = Array.isArray(s) ? s : (s?.jobs ?? null);
   if (!jobs) {
     el('scheduler-tables').replaceChildren(text('no scheduler in this process', 'scheduler-none'));
     return;
   }
-  const keys = [...new Set(jobs.flatMap((j) => Object.keys(j)))];
+  const when = (v: unknown) =>
+    typeof v === 'number' ? new Date(v).toISOString().replace('T', ' ').slice(0, 19) : '–';
   el('scheduler-tables').replaceChildren(
     table(
       'scheduler-jobs-table',
-      keys,
-      jobs.map((j) =>
-        keys.map((k) => {
-          const v = j[k];
-          const name = slug(String(j.name ?? j.job ?? ''));
-          return typeof v === 'number'
-            ? num(`scheduler-${name}-${slug(k)}`, v, 'num')
-            : text(
-                v === null || v === undefined ? '–' : typeof v === 'object' ? JSON.stringify(v) : String(v),
-                `scheduler-${name}-${slug(k)}`,
-              );
-        }),
-      ),
+      ['job', 'last run', 'duration', 'result', 'runs', 'failures', 'next due', 'detail'],
+      jobs.map((j) => {
+        const id = (what: string) => `scheduler-${slug(String(j.name ?? ''))}-${what}`;
+        const result = text(String(j.lastResult ?? (j.running ? 'running' : '–')), id('result'));
+        result.className = j.lastResult === 'ok' ? 'good' : j.lastResult ? 'bad' : '';
+        const detail = j.lastError ?? j.lastDetail;
+        return [
+          String(j.name ?? ''),
+          text(when(j.lastRunMs), id('last-run')),
+          num(id('duration'), typeof j.lastDurationMs === 'number' ? j.lastDurationMs : null, 'ms'),
+          result,
+          num(id('runs'), typeof j.runs === 'number' ? j.runs : null, 'int'),
+          num(id('failures'), typeof j.failures === 'number' ? j.failures : null, 'int'),
+          text(when(j.nextDueMs), id('next-due')),
+          text(
+            detail === null || detail === undefined
+              ? ''
+              : typeof detail === 'string'
+                ? detail
+                : JSON.stringify(detail),
+          ),
+        ];
+      }),
     ),
   );
 }
