@@ -27,7 +27,7 @@ describe('evaluation of context-dependent personas (embedded wheel)', () => {
       const a = await runAblation({
         personas,
         contexts,
-        sessions: 480,
+        sessions: 400,
         seed: 42,
         usersPerPersona: 8,
         cohortGap: 2,
@@ -35,7 +35,7 @@ describe('evaluation of context-dependent personas (embedded wheel)', () => {
       });
       const row = (v: string) => a.rows.find((r) => r.variant === v)!;
       expect(a.regime).toBe('context-dependent');
-      expect(a.reports.full!.sessions).toBe(480);
+      expect(a.reports.full!.sessions).toBe(400);
       expect(a.reports.full!.degraded_sessions).toBe(0);
       // Neither the context (shared by personas who pick differently in it) nor the user's history
       // (spread over their fields) is enough alone.
@@ -67,13 +67,13 @@ describe('evaluation of context-dependent personas (embedded wheel)', () => {
       const a = await runAblation({
         personas,
         contexts,
-        sessions: 240,
+        sessions: 200,
         seed: 5,
         variants: ['baseline', 'full'],
       });
       expect(a.regime).toBe(regime);
       const full = a.reports.full!;
-      expect(full.sessions).toBe(240);
+      expect(full.sessions).toBe(200);
       expect(Object.keys(full.per_persona).sort()).toEqual(personas.map((p) => p.name).sort());
       expect(full.hit_at_1).toBeGreaterThan(a.reports.baseline!.hit_at_1 + 0.1);
       for (const p of Object.values(full.per_persona)) {
