@@ -23,11 +23,16 @@ export interface IdempotencyStore {
    * Claims `key` for a request with this fingerprint: null when this call claimed it, otherwise
    * the record already there (in progress, or done). Atomic across processes.
    */
-  begin(key: string, fingerprint: string): Promise<IdempotencyRecord | null>;
+  begin(key: string, fingerprint: string, owner?: string): Promise<IdempotencyRecord | null>;
   /** Stores the answer of the claimed key for the TTL. */
   complete(key: string, fingerprint: string, answer: StoredAnswer): Promise<void>;
   /** Frees a claimed key whose request failed, so a retry runs it again. */
   release(key: string): Promise<void>;
+  /**
+   * Forgets every key its `owner` (a user id, given to `begin`) claimed: a stored answer holds
+   * the user's paraphrased text. Part of erasing a user. Returns how many keys went.
+   */
+  eraseUser(owner: string): Promise<number>;
 }
 
 export interface IdempotencyStoreOptions {
@@ -63,7 +68,7 @@ export function createMemoryIdempotencyStore(o: MemoryIdempotencyStoreOptions = 
   const pendingTtl = o.pendingTtlMs ?? DEFAULT_PENDING_TTL_MS;
   const max = o.maxKeys ?? 100_000;
   const clock = o.clock ?? Date.now;
-  const m = new Map<string, { rec: IdempotencyRecord; expiresAt: number }>();
+  const m = new Map<string, { rec: IdempotencyRecord; expiresAt: number; owner?: string }>();
   const live = (key: string) => {
     const e = m.get(key);
     if (e && e.expiresAt <= clock()) {
@@ -72,23 +77,30 @@ export function createMemoryIdempotencyStore(o: MemoryIdempotencyStoreOptions = 
     }
     return e ?? null;
   };
-  const put = (key: string, rec: IdempotencyRecord, ms: number) => {
+  const put = (key: string, rec: IdempotencyRecord, ms: number, owner?: string) => {
     m.delete(key);
-    m.set(key, { rec, expiresAt: clock() + ms });
+    m.set(key, { rec, expiresAt: clock() + ms, owner });
     while (m.size > max) m.delete(m.keys().next().value as string);
   };
   return {
-    async begin(key, fingerprint) {
+    async begin(key, fingerprint, owner) {
       const e = live(key);
       if (e) return e.rec;
-      put(key, { fingerprint, answer: null }, pendingTtl);
+      put(key, { fingerprint, answer: null }, pendingTtl, owner);
       return null;
     },
     async complete(key, fingerprint, answer) {
-      put(key, { fingerprint, answer }, ttl);
+      put(key, { fingerprint, answer }, ttl, m.get(key)?.owner);
     },
     async release(key) {
       m.delete(key);
+    },
+    async eraseUser(owner) {
+      let n = 0;
+      for (const [k, e] of m) {
+        if (e.owner === owner && m.delete(k)) n++;
+      }
+      return n;
     },
   };
 }

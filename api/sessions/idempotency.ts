@@ -45,7 +45,7 @@ export async function runIdempotent(
   const fingerprint = bodyFingerprint(r.body);
   let existing: Awaited<ReturnType<IdempotencyStore['begin']>>;
   try {
-    existing = await r.store.begin(eventId, fingerprint);
+    existing = await r.store.begin(eventId, fingerprint, r.userId);
   } catch (err) {
     throw new UpstreamError(
       'idempotency_store_unavailable',

@@ -17,13 +17,31 @@ import {
 // hosts racing for one session id (or one selection) cannot both win, and no key is ever written
 // without its TTL (a HSET on a key that expired meanwhile would create it with none).
 
-/** KEYS[1] session hash; ARGV: ttl ms, user_id, language, doc_id ('' = none). */
-const OPEN = `
+// Each user's keys are listed in the set <prefix>user_writes:<user> (members `s:<session id>`,
+// `i:<idempotency key>`), kept as long as the longest-lived of them, so erasing a user finds them.
+const EXTEND_INDEX = `
+local function extend(idx, member, ttl)
+  redis.call('SADD', idx, member)
+  if redis.call('PTTL', idx) < tonumber(ttl) then redis.call('PEXPIRE', idx, ttl) end
+end
+`;
+
+/** KEYS[1] session hash, KEYS[2] the user's index; ARGV: ttl ms, user_id, language, doc_id ('' = none), member. */
+const OPEN = `${EXTEND_INDEX}
 if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
 redis.call('HSET', KEYS[1], 'user_id', ARGV[2], 'language', ARGV[3])
 if ARGV[4] ~= '' then redis.call('HSET', KEYS[1], 'doc_id', ARGV[4]) end
 redis.call('PEXPIRE', KEYS[1], ARGV[1])
+extend(KEYS[2], ARGV[5], ARGV[1])
 return 1
+`;
+/** KEYS[1] idempotency key, KEYS[2] the owner's index; ARGV: record, pending ttl, member, ttl. Returns the record there, or nil. */
+const BEGIN = `${EXTEND_INDEX}
+if redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2], 'NX') then
+  extend(KEYS[2], ARGV[3], ARGV[4])
+  return false
+end
+return redis.call('GET', KEYS[1])
 `;
 /** KEYS[1] session hash; ARGV: candidates. */
 const SET_CANDIDATES = `
@@ -48,7 +66,8 @@ return 1
 `;
 
 type Scripted = Redis & {
-  sentencifySessionOpen(key: string, ...argv: string[]): Promise<number>;
+  sentencifySessionOpen(key: string, index: string, ...argv: string[]): Promise<number>;
+  sentencifyIdempotencyBegin(key: string, index: string, ...argv: string[]): Promise<string | null>;
   sentencifySessionCandidates(key: string, n: string): Promise<number>;
   sentencifySessionClaim(key: string, json: string, eventId: string): Promise<string | null>;
   sentencifySessionRelease(key: string, eventId: string): Promise<number>;
@@ -57,7 +76,8 @@ type Scripted = Redis & {
 function scripted(redis: Redis): Scripted {
   const r = redis as Scripted;
   if (typeof r.sentencifySessionOpen !== 'function') {
-    redis.defineCommand('sentencifySessionOpen', { numberOfKeys: 1, lua: OPEN });
+    redis.defineCommand('sentencifySessionOpen', { numberOfKeys: 2, lua: OPEN });
+    redis.defineCommand('sentencifyIdempotencyBegin', { numberOfKeys: 2, lua: BEGIN });
     redis.defineCommand('sentencifySessionCandidates', { numberOfKeys: 1, lua: SET_CANDIDATES });
     redis.defineCommand('sentencifySessionClaim', { numberOfKeys: 1, lua: CLAIM_SELECTION });
     redis.defineCommand('sentencifySessionRelease', { numberOfKeys: 1, lua: RELEASE_SELECTION });
@@ -88,9 +108,16 @@ export function createRedisSessionRegistry(redis: Redis, o: RedisSessionOptions 
   const key = (id: string) => `${prefix}recommend_session:${id}`;
   return {
     async open(id, s) {
-      return (
-        (await r.sentencifySessionOpen(key(id), String(ttl), s.user_id, s.language, s.doc_id ?? '')) === 1
+      const opened = await r.sentencifySessionOpen(
+        key(id),
+        userIndex(prefix, s.user_id),
+        String(ttl),
+        s.user_id,
+        s.language,
+        s.doc_id ?? '',
+        `s:${id}`,
       );
+      return opened === 1;
     },
     async get(id) {
       const h = await r.hgetall(key(id));
@@ -114,7 +141,27 @@ export function createRedisSessionRegistry(redis: Redis, o: RedisSessionOptions 
     async releaseSelection(id, eventId) {
       await r.sentencifySessionRelease(key(id), eventId);
     },
+    eraseUser: (userId) => eraseIndexed(redis, prefix, userId, 's:'),
   };
+}
+
+const userIndex = (prefix: string, user: string) => `${prefix}user_writes:${user}`;
+
+/** Deletes the user's keys of one kind (`s:` sessions, `i:` idempotency keys) and their index entries. */
+async function eraseIndexed(redis: Redis, prefix: string, user: string, kind: 's:' | 'i:'): Promise<number> {
+  const idx = userIndex(prefix, user);
+  const members = (await redis.smembers(idx)).filter((m) => m.startsWith(kind));
+  if (members.length === 0) return 0;
+  const keyOf = (m: string) =>
+    kind === 's:' ? `${prefix}recommend_session:${m.slice(2)}` : `${prefix}idempotency:${m.slice(2)}`;
+  const res = await redis
+    .multi()
+    .del(...members.map(keyOf))
+    .srem(idx, ...members)
+    .exec();
+  const [err, deleted] = res?.[0] ?? [null, 0];
+  if (err) throw err;
+  return Number(deleted);
 }
 
 /**
@@ -134,16 +181,23 @@ export function createRedisIdempotencyStore(
   const pendingTtl = o.pendingTtlMs ?? DEFAULT_PENDING_TTL_MS;
   const key = (k: string) => `${prefix}idempotency:${k}`;
   return {
-    async begin(k, fingerprint) {
+    async begin(k, fingerprint, owner) {
+      const record = JSON.stringify({ fingerprint, answer: null });
+      if (owner !== undefined) {
+        const r = scripted(redis);
+        const cur = await r.sentencifyIdempotencyBegin(
+          key(k),
+          userIndex(prefix, owner),
+          record,
+          String(pendingTtl),
+          `i:${k}`,
+          String(ttl),
+        );
+        return cur === null ? null : (JSON.parse(cur) as IdempotencyRecord);
+      }
       // A record that expires between the SET and the GET is gone: claim again (bounded).
       for (let attempt = 0; attempt < 3; attempt++) {
-        const claimed = await redis.set(
-          key(k),
-          JSON.stringify({ fingerprint, answer: null }),
-          'PX',
-          pendingTtl,
-          'NX',
-        );
+        const claimed = await redis.set(key(k), record, 'PX', pendingTtl, 'NX');
         if (claimed === 'OK') return null;
         const cur = await redis.get(key(k));
         if (cur !== null) return JSON.parse(cur) as IdempotencyRecord;
@@ -156,5 +210,6 @@ export function createRedisIdempotencyStore(
     async release(k) {
       await redis.del(key(k));
     },
+    eraseUser: (owner) => eraseIndexed(redis, prefix, owner, 'i:'),
   };
 }

@@ -48,6 +48,8 @@ export interface SessionRegistry {
   claimSelection(id: string, selection: SessionSelection): Promise<SessionSelection | null>;
   /** Gives a claim back when its C could not be recorded, if it is still this event's claim. */
   releaseSelection(id: string, eventId: string): Promise<void>;
+  /** Forgets every session of a user (part of erasing them). Returns how many went. */
+  eraseUser(userId: string): Promise<number>;
 }
 
 export interface MemorySessionRegistryOptions {
@@ -130,6 +132,13 @@ export function createMemorySessionRegistry(o: MemorySessionRegistryOptions = {}
     async releaseSelection(id, eventId) {
       const e = live(id);
       if (e?.info.selection?.event_id === eventId) e.info = { ...e.info, selection: null };
+    },
+    async eraseUser(userId) {
+      let n = 0;
+      for (const [id, e] of m) {
+        if (e.info.user_id === userId && m.delete(id)) n++;
+      }
+      return n;
     },
   };
 }

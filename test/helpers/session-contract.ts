@@ -107,6 +107,25 @@ export function sessionStoreContract(name: string, make: (ttls: SessionStoreTtls
       expect((await registry.get('rs-1'))!.user_id).toBe('mallory');
     });
 
+    it("erases a user's sessions and idempotency keys, and nobody else's", async () => {
+      const { registry, idempotency } = await setup();
+      await registry.open('rs-a1', alice);
+      await registry.open('rs-a2', alice);
+      await registry.open('rs-m1', mallory);
+      await idempotency.begin('ka', 'f', 'alice');
+      await idempotency.complete('ka', 'f', { status: 200, body: { candidates: ["alice's text"] } });
+      await idempotency.begin('km', 'f', 'mallory');
+      expect(await registry.eraseUser('alice')).toBe(2);
+      expect(await idempotency.eraseUser('alice')).toBe(1);
+      expect(await registry.get('rs-a1')).toBeNull();
+      expect(await registry.get('rs-a2')).toBeNull();
+      expect(await idempotency.begin('ka', 'f2', 'x')).toBeNull();
+      expect((await registry.get('rs-m1'))!.user_id).toBe('mallory');
+      expect(await idempotency.begin('km', 'f', 'mallory')).toEqual({ fingerprint: 'f', answer: null });
+      expect(await registry.eraseUser('alice')).toBe(0);
+      expect(await idempotency.eraseUser('nobody')).toBe(0);
+    });
+
     it('claims an idempotency key once, keeps the first answer, frees a released key', async () => {
       const { idempotency } = await setup();
       expect(await idempotency.begin('k1', 'f1')).toBeNull();

@@ -44,9 +44,14 @@ describe.skipIf(!svc.ok)('Redis sessions', () => {
       expect(
         (await onA.claimSelection('rs-1', { event_id: 'c2', ts: '2026-03-02T09:00:01.000Z' }))?.event_id,
       ).toBe('c1');
-      await createRedisIdempotencyStore(a, { prefix }).begin('k', 'f');
+      await createRedisIdempotencyStore(a, { prefix }).begin('k', 'f', 'alice');
       const keys = await a.keys(`${prefix}*`);
-      expect(keys.sort()).toEqual([`${prefix}idempotency:k`, `${prefix}recommend_session:rs-1`]);
+      expect(keys.sort()).toEqual([
+        `${prefix}idempotency:k`,
+        `${prefix}recommend_session:rs-1`,
+        // alice's index, which erasure reads
+        `${prefix}user_writes:alice`,
+      ]);
       for (const k of keys) expect(await a.pttl(k)).toBeGreaterThan(0);
       await a.del(...keys);
     } finally {
