@@ -18,6 +18,15 @@ import {
 
 type Json = Record<string, unknown>;
 
+/** What `DELETE /users/:id` answers (api/routes/users.ts builds it). */
+const erasureAcceptedSchema = z.object({
+  erasure_id: z.string(),
+  status: z.literal('accepted'),
+  requested_at: z.string(),
+  /** The API key's name that asked (`open` when the API runs open). */
+  requested_by: z.string(),
+});
+
 const json = (schema: z.ZodType, io: 'input' | 'output'): Json => {
   const { $schema: _drop, ...rest } = z.toJSONSchema(schema, {
     io,
@@ -91,13 +100,15 @@ interface Op {
   /** Rewrites the request body's JSON schema (the vocabulary's categories). */
   readonly body?: (schema: Json) => Json;
   readonly ok: Json;
+  /** Default 200. */
+  readonly okStatus?: string;
   /** What the route itself answers besides 200; the transport and auth codes are added here. */
   readonly errors: number[];
   /** Other answers in full (a 503 with its own schema). */
   readonly more?: Record<string, Json>;
 }
 
-function operation(method: 'get' | 'post', honoPath: string, op: Op): Json {
+function operation(method: 'get' | 'post' | 'delete', honoPath: string, op: Op): Json {
   const access = accessOf(method, honoPath);
   const codes = new Set([...op.errors, 414, 431]);
   if (op.requestBody) for (const c of [400, 413, 415]) codes.add(c);
@@ -123,7 +134,7 @@ function operation(method: 'get' | 'post', honoPath: string, op: Op): Json {
           }
         : {}),
       responses: {
-        '200': op.ok,
+        [op.okStatus ?? '200']: op.ok,
         ...Object.fromEntries([...codes].sort().map((c) => [String(c), errorResponse(c)])),
         ...op.more,
       },
@@ -180,6 +191,23 @@ export function buildOpenApi(vocabulary: OptionVocabulary = DEFAULT_VOCABULARY) 
         requestBody: selectRequestSchema,
         ok: ok(selectResponseSchema),
         errors: [403, 404, 409, 422, 503],
+      }),
+      '/users/{id}': operation('delete', '/users/:id', {
+        summary: 'Erase a user everywhere (publishes a user_erasure; the stream removes it from every store)',
+        parameters: [
+          { name: 'id', in: 'path', required: true, schema: json(idSchema, 'input') },
+          {
+            name: 'reason',
+            in: 'query',
+            required: false,
+            description: 'Why, for the audit record (no personal data).',
+            schema: { type: 'string' },
+          },
+          idempotencyKey,
+        ],
+        ok: ok(erasureAcceptedSchema, 'accepted: the erasure is on its way to every store'),
+        okStatus: '202',
+        errors: [400, 503],
       }),
       '/users/{id}/profile': operation('get', '/users/:id/profile', {
         summary: "A user's profile (G); slim by default",

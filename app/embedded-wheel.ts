@@ -15,6 +15,7 @@ import type { ReadYourWritesOptions } from '../api/sessions/read-your-writes.ts'
 import { newSessionId } from '../api/sessions/session-id.ts';
 import { createMemoryVectorIndex } from '../api/vector/memory-vector-index.ts';
 import { MetricsRegistry } from '../common/metrics.ts';
+import { createScheduler } from '../common/scheduler.ts';
 import { DEFAULT_VOCABULARY, type OptionVocabulary } from '../schemas/index.ts';
 import type { Embedder } from '../streams/embeddings/embedder.ts';
 import { createHashingEmbedder } from '../streams/embeddings/hashing-embedder.ts';
@@ -33,6 +34,7 @@ import {
 } from '../streams/stores/profile-store.ts';
 import { DEFAULT_TOPOLOGY_CONFIG, type TopologyConfig, topicSpecs } from '../streams/topology-config.ts';
 import { type RunningTopology, startTopology } from '../streams/wiring.ts';
+import { examplesInLog, wheelJobs } from './wheel-jobs.ts';
 
 /** How far the simulated clock moves in one settle. */
 export const SETTLE_STEP_MS = 24 * 3600_000;
@@ -195,6 +197,8 @@ export async function createEmbeddedWheel(o: EmbeddedWheelOptions = {}) {
       kpis,
       mode: 'embedded',
       price: o.price,
+      // Read at each poll, after the scheduler below exists (goLive replaces it).
+      scheduler: { status: () => scheduler.status() },
       eventsPerTopic: async () => {
         const counts: Record<string, number> = {};
         for (const e of await log.topicEnds(Object.values(cfg.topics)))
@@ -225,6 +229,27 @@ export async function createEmbeddedWheel(o: EmbeddedWheelOptions = {}) {
     stats.profiles.reclusters += t.recluster!.stats.reclusters;
   };
 
+  // The timed jobs (app/wheel-jobs.ts): started by goLive; settle re-clusters through it, so each
+  // run shows in status() and /metrics. Only a failed re-clustering stops the wheel.
+  let reclusterOf: RunningTopology | null = null;
+  const buildScheduler = (reclusterEveryMs: number) =>
+    createScheduler({
+      jobs: wheelJobs({
+        recluster: () => reclusterOf?.recluster,
+        reclusterEveryMs,
+        index,
+        examples: async () => examplesInLog(log, cfg.topics.trainingExamples),
+        clock,
+      }),
+      clock,
+      metrics,
+      timers: globalThis,
+      onError: (job, e) => {
+        if (job === 'recluster') errors.push(e);
+      },
+    });
+  let scheduler = buildScheduler(60_000);
+
   return {
     app,
     /** The bots' bearer key when keys are enforced (undefined: the API runs open). */
@@ -244,6 +269,8 @@ export async function createEmbeddedWheel(o: EmbeddedWheelOptions = {}) {
     config: cfg,
     stats,
     now: clock,
+    /** The scheduled jobs' last run, duration and result (the dashboard reads it). */
+    jobStatus: () => scheduler.status(),
     advance(ms: number) {
       now += ms;
     },
@@ -258,15 +285,13 @@ export async function createEmbeddedWheel(o: EmbeddedWheelOptions = {}) {
       log.setRetention(opts.logRetentionMs ?? DEFAULT_LOG_RETENTION_MS);
       const topology = startTopology(adapters, { ...cfg, idleLagMs: 2_000 });
       live = topology;
-      const timer = setInterval(
-        () => void topology.recluster!.now().catch((e) => errors.push(e)),
-        reclusterEveryMs,
-      );
-      timer.unref();
+      reclusterOf = topology;
+      scheduler = buildScheduler(reclusterEveryMs);
+      scheduler.start();
       return {
         topology,
         async stop() {
-          clearInterval(timer);
+          await scheduler.stop();
           await topology.stop();
           live = null;
         },
@@ -287,7 +312,9 @@ export async function createEmbeddedWheel(o: EmbeddedWheelOptions = {}) {
       }
       now = Math.max(now, t0 + SETTLE_STEP_MS);
       await topology.stop();
-      await topology.recluster!.now();
+      reclusterOf = topology;
+      await scheduler.runNow('recluster');
+      reclusterOf = live;
       if (errors.length > 0) throw errors[0];
       addStats(topology);
     },

@@ -3,6 +3,8 @@
  * that reads the environment, creates clients, builds the topology (`startTopology`, the same
  * wiring as `npm start` and `npm run api`) and handles SIGTERM/SIGINT.
  */
+import { mkdir, writeFile } from 'node:fs/promises';
+import { dirname } from 'node:path';
 import { serve } from '@hono/node-server';
 import { Redis } from 'ioredis';
 import { MongoClient } from 'mongodb';
@@ -10,6 +12,9 @@ import { createQdrantVectorIndex } from '../api/vector/qdrant-vector-index.ts';
 import { environment, logLine as log } from '../common/environment.ts';
 import { MetricsRegistry } from '../common/metrics.ts';
 import { createOpsApp } from '../common/ops-app.ts';
+import { createScheduler } from '../common/scheduler.ts';
+import { wheelJobs } from '../app/wheel-jobs.ts';
+import { readLogsFromMongo } from '../simulator/offline/mongo-logs.ts';
 import { createWorkerReclusterer } from './clustering/worker-reclusterer.ts';
 import { createRegistrySerde, type EventSerde, jsonSerde, registrySubjects } from './codec/serde.ts';
 import { parseStreamConfig } from './config.ts';
@@ -167,12 +172,33 @@ const topology = startTopology(
   cfg,
   env.ROLE,
 );
-const reclusterTimer =
-  topology.recluster && env.RECLUSTER_INTERVAL_MS > 0
-    ? setInterval(() => {
-        topology.recluster!.now().catch((err) => log('recluster failed', { error: (err as Error).message }));
-      }, env.RECLUSTER_INTERVAL_MS)
-    : null;
+// The timed jobs (app/wheel-jobs.ts): re-clustering, Qdrant's optimisation and, with MongoDB, the
+// daily fine-tuning export and offline evaluation from training_examples into reports/scheduled/.
+// Each job's last run, duration and result are on /metrics (sentencify_job_*).
+const scheduler = createScheduler({
+  jobs: wheelJobs({
+    recluster: () => topology.recluster,
+    // RECLUSTER_INTERVAL_MS=0 keeps re-clustering to the profile-update trigger.
+    reclusterEveryMs: env.RECLUSTER_INTERVAL_MS > 0 ? env.RECLUSTER_INTERVAL_MS : Number.MAX_SAFE_INTEGER,
+    index,
+    examples: mongo
+      ? async () => (await readLogsFromMongo(mongo, env.MONGODB_DB, { withRecommends: false })).examples
+      : undefined,
+    clock: Date.now,
+    output: {
+      dir: 'reports/scheduled',
+      write: async (path, text) => {
+        await mkdir(dirname(path), { recursive: true });
+        await writeFile(path, text);
+      },
+    },
+  }),
+  clock: Date.now,
+  metrics,
+  timers: globalThis,
+  onError: (job, err) => log('scheduled job failed', { job, error: (err as Error).message }),
+});
+scheduler.start();
 // A stalled sink sees no deliveries; asking the log for its ends keeps its lag honest.
 const lagTimer = setInterval(() => {
   for (const s of topology.sinks) s.refreshLag().catch(() => {});
@@ -196,12 +222,19 @@ async function shutdown(code: number): Promise<void> {
   stopping = true;
   ready = false;
   log('stopping: draining the batches in flight, committing, closing');
-  if (reclusterTimer) clearInterval(reclusterTimer);
+  const jobsStopped = scheduler.stop();
   clearInterval(lagTimer);
   const timeout = setTimeout(() => process.exit(code || 1), 15_000);
   timeout.unref();
   await topology.stop();
-  await Promise.allSettled([kafka.close(), reclusterer.close(), redis.quit(), mongo?.close(), es?.close()]);
+  await Promise.allSettled([
+    jobsStopped,
+    kafka.close(),
+    reclusterer.close(),
+    redis.quit(),
+    mongo?.close(),
+    es?.close(),
+  ]);
   health?.close();
   log('stopped', topology.details());
   process.exit(code);

@@ -50,10 +50,16 @@ export function usersRoutes(ctx: RouteContext, erasures: ErasurePublisher | unde
         retriable: false,
       });
     const userId = parsed.data;
+    // The same rule as /paraphrase and /select: a blank or non-ASCII key is refused, not ignored.
+    const key = c.req.header('idempotency-key');
+    if (key !== undefined && !/^[\x21-\x7e]{1,255}$/.test(key))
+      throw new ApiError('invalid_idempotency_key', 'Idempotency-Key: 1 to 255 printable ASCII characters', {
+        status: 400,
+      });
     const reason = c.req.query('reason');
     const event: UserErasure = {
       type: 'user_erasure',
-      event_id: erasureId(userId, c.req.header('idempotency-key')),
+      event_id: erasureId(userId, key),
       schema_version: SCHEMA_VERSION,
       ts: ctx.now(),
       user_id: userId,

@@ -14,13 +14,8 @@ import {
 } from '../../analytics/counterfactual.ts';
 import type { Interval } from '../../analytics/intervals.ts';
 import { environment } from '../../common/environment.ts';
-import {
-  type RecommendEvent,
-  recommendEventSchema,
-  type TrainingExample,
-  trainingExampleSchema,
-} from '../../schemas/index.ts';
 import { DEFAULT_MONGODB_DB, MONGO_COLLECTIONS } from '../../streams/stores/mongo-stores.ts';
+import { readLogsFromMongo } from './mongo-logs.ts';
 import { decisionsOfLogs, logPaths, type RunLogs, readRunLogs } from './wheel-logs.ts';
 
 export const HELP = `usage: npm run evaluate:offline -- [--alpha A] [--beta B] [--epsilon E] [options]
@@ -97,22 +92,7 @@ async function readMongo(url: string, db: string): Promise<RunLogs> {
   const client = new MongoClient(url, { serverSelectionTimeoutMS: 10_000 });
   try {
     await client.connect();
-    const d = client.db(db);
-    const examples: TrainingExample[] = [];
-    for await (const doc of d
-      .collection(MONGO_COLLECTIONS.trainingExamples)
-      .find({}, { projection: { example: 1 } })) {
-      const r = trainingExampleSchema.safeParse(doc.example);
-      if (r.success) examples.push(r.data);
-    }
-    const recommends: RecommendEvent[] = [];
-    for await (const doc of d
-      .collection(MONGO_COLLECTIONS.events)
-      .find({ type: 'recommend' }, { projection: { event: 1 } })) {
-      const r = recommendEventSchema.safeParse(doc.event);
-      if (r.success) recommends.push(r.data);
-    }
-    return { recommends, examples };
+    return await readLogsFromMongo(client, db);
   } finally {
     await client.close();
   }
