@@ -76,6 +76,13 @@ export function usersRoutes(ctx: RouteContext, erasures: ErasurePublisher | unde
         503,
       );
     }
+    // The API's own stores of the user (session owners, stored answers holding their text) are
+    // the API's to erase: the stream's erasure role does not know them. Expiring anyway (TTL), so
+    // a failure here is counted, not fatal.
+    await Promise.all([
+      ctx.sessions.registry.eraseUser(userId),
+      ctx.sessions.idempotency.eraseUser(userId),
+    ]).catch((err) => ctx.storeError('sessions', err, []));
     ctx.deps.metrics.inc('sentencify_erasure_requests_total', 'DELETE /users/:id requests accepted');
     return c.json(
       {

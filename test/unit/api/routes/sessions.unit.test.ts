@@ -53,6 +53,7 @@ function bareApi(o: { failEmits?: () => boolean; onSleep?: (n: number) => Promis
     personalised: true,
     metrics: new MetricsRegistry(),
     clock,
+    erasures: { publish: async () => {} },
     sessions: {
       registry: createMemorySessionRegistry({ clock }),
       idempotency: createMemoryIdempotencyStore({ clock }),
@@ -245,6 +246,23 @@ describe('idempotent writes', () => {
     expect(api.ofType('selection').map((e) => e.event_id)).toEqual([
       idempotentEventId('/select', 'alice', 'k'),
     ]);
+  });
+});
+
+describe('erasure', () => {
+  it("DELETE /users/:id forgets the user's sessions and stored answers, not anyone else's", async () => {
+    const api = bareApi();
+    const mine = await opened(api, 'alice');
+    const theirs = await opened(api, 'bob');
+    await api.post('/paraphrase', para(mine), { 'idempotency-key': 'k' });
+    const del = await api.app.request('/users/alice', { method: 'DELETE' });
+    expect(del.status).toBe(202);
+    expect((await api.post('/paraphrase', para(mine))).status).toBe(404);
+    // The stored answer (alice's paraphrased text) is gone too: the key runs afresh, and 404s.
+    const again = await api.post('/paraphrase', para(mine), { 'idempotency-key': 'k' });
+    expect(again.status).toBe(404);
+    expect(again.headers.get('idempotent-replayed')).toBeNull();
+    expect((await api.post('/paraphrase', para(theirs, 'bob'))).status).toBe(200);
   });
 });
 
