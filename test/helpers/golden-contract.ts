@@ -123,6 +123,24 @@ export function goldenContract(name: string, make: () => Promise<GoldenStore>) {
       expect(await s.count()).toBe(1);
     });
 
+    it('erases a user across the daily indices, also what was written a moment ago', async () => {
+      const s = await setup();
+      const other = (id: string) => sampleWrite(id, 1, { patch: { user_id: 'someone-else' } });
+      await s.write([
+        sampleWrite('e1'),
+        sampleWrite('e2', 1, { startIso: '2026-11-24T23:00:00.000Z' }),
+        other('e3'),
+      ]);
+      const user = sampleWrite('e1').doc.user_id;
+      // No refresh before: the erasure must find documents not yet searchable.
+      expect(await s.eraseUser!(user)).toBe(2);
+      await s.refresh();
+      expect(await s.get('e1')).toEqual([]);
+      expect(await s.get('e2')).toEqual([]);
+      expect((await s.get('e3')).length).toBe(1);
+      expect(await s.eraseUser!(user)).toBe(0);
+    });
+
     it('writes an empty batch as nothing', async () => {
       const s = await setup();
       expect(await s.write([])).toEqual({ written: 0, stale: 0, rejected: [] });

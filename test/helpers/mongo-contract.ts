@@ -115,6 +115,33 @@ export function mongoContract(name: string, make: () => Promise<MongoContractPor
       expect(await archive.eventsOfUser('nobody')).toEqual([]);
     });
 
+    it('erases a user: events, dead letters of their events and sessions, training examples; others stay', async () => {
+      const { archive, examples } = await setup();
+      await archive.insertEvents([
+        archivedEvent('e1'),
+        archivedEvent('e2', { recommend_session_id: 's2' }),
+        archivedEvent('e3', { user_id: 'u2', recommend_session_id: 's3' }),
+      ]);
+      const byEvent = {
+        ...archivedDeadLetter(1),
+        recommend_session_id: 'other',
+        event: { user_id: 'u1', ts: 'x' },
+      };
+      const bySession = { ...archivedDeadLetter(2), recommend_session_id: 's2' };
+      const foreign = { ...archivedDeadLetter(3), recommend_session_id: 's3', event: { user_id: 'u2' } };
+      await archive.insertDeadLetters([byEvent, bySession, foreign]);
+      await examples.upsertLatest([example('s1', 1), example('s2', 2), example('s3', 1, 'u2')]);
+      expect(await archive.eraseUser!('u1')).toEqual({ events: 2, dead_letters: 2 });
+      expect(await examples.eraseUser!('u1')).toBe(2);
+      expect(await archive.eventsOfUser('u1')).toEqual([]);
+      expect((await archive.eventsOfUser('u2')).map((e) => e._id)).toEqual(['e3']);
+      expect(await archive.countDeadLetters()).toBe(1);
+      expect(await examples.get('s1')).toBeNull();
+      expect((await examples.get('s3'))?.user_id).toBe('u2');
+      expect(await archive.eraseUser!('u1')).toEqual({ events: 0, dead_letters: 0 });
+      expect(await examples.eraseUser!('u1')).toBe(0);
+    });
+
     it('rejects, with a reason, documents MongoDB would refuse, and still writes the rest', async () => {
       const { archive } = await setup();
       const big = archivedEvent('big', { event: { blob: 'x'.repeat(16 * 1024 * 1024 + 10) } });

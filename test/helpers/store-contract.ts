@@ -85,5 +85,30 @@ export function storeContract(
       ]);
       expect(await clusters.clusterOf(['u1', 'u3'])).toEqual([null, 1]);
     });
+
+    it('erases a user: the profile and the cluster mapping go, others stay, a second erase removes 0', async () => {
+      const { profiles, clusters } = await setup();
+      await profiles.putMany([profile('u1', 0, 3, 1), profile('u2', 1, 7, 2)]);
+      await clusters.replace(
+        [cluster(0, 'email:strong')],
+        new Map([
+          ['u1', 0],
+          ['u2', 0],
+        ]),
+      );
+      expect(await profiles.eraseUser!('u1')).toBe(1);
+      expect(await clusters.eraseUser!('u1')).toBe(1);
+      expect(await profiles.getMany(['u1', 'u2'])).toEqual([
+        null,
+        expect.objectContaining({ user_id: 'u2' }),
+      ]);
+      expect(await profiles.count()).toBe(1);
+      const seen: string[] = [];
+      for await (const page of profiles.scan()) seen.push(...page.map((p) => p.user_id));
+      expect(seen).toEqual(['u2']);
+      expect(await clusters.clusterOf(['u1', 'u2'])).toEqual([null, 0]);
+      expect(await profiles.eraseUser!('u1')).toBe(0);
+      expect(await clusters.eraseUser!('u1')).toBe(0);
+    });
   });
 }

@@ -146,6 +146,26 @@ export function vectorIndexContract(
       expect(ids).not.toContain('rs-4');
     });
 
+    it('deletes every point of a user by payload (erasure), others stay', async () => {
+      const { index } = await setup(8);
+      const rnd = mulberry32(5);
+      await index.upsert(
+        Array.from({ length: 30 }, (_, i) => ({
+          id: `rs-${i}`,
+          vector: rawVector(rnd, 8),
+          payload: payloadOf(i),
+        })),
+      );
+      const mine = Array.from({ length: 30 }, (_, i) => i).filter((i) => payloadOf(i).user_id === 'u3');
+      expect(mine.length).toBeGreaterThan(1);
+      expect(await index.deleteByUser!('u3')).toBe(mine.length);
+      expect(await index.size()).toBe(30 - mine.length);
+      const hits = await index.search(rawVector(rnd, 8), 30);
+      expect(hits.some((h) => h.payload.user_id === 'u3')).toBe(false);
+      expect(hits).toHaveLength(30 - mine.length);
+      expect(await index.deleteByUser!('u3')).toBe(0);
+    });
+
     it('filters by language and never returns more than k', async () => {
       const { index } = await setup(8);
       const rnd = mulberry32(3);
