@@ -281,15 +281,17 @@ function renderSystem(p: DashboardPanels) {
   history.rate.push(r.rate_per_s);
   history.p95.push(r.latency_ms.p95);
   if (history.t.length > 200) for (const k of ['t', 'rate', 'p95'] as const) history[k].shift();
-  lineChart(
-    'chart-requests',
-    history.t,
-    [
-      { label: 'req/s', values: history.rate, color: '#3b6fd6' },
-      { label: 'p95 ms', values: history.p95, color: '#d6783b', scale: 'y2' },
-    ],
-    { time: true, width: 560 },
-  );
+  // A time axis over one point spans years; start drawing from the second poll.
+  if (history.t.length >= 2)
+    lineChart(
+      'chart-requests',
+      history.t,
+      [
+        { label: 'req/s', values: history.rate, color: '#3b6fd6' },
+        { label: 'p95 ms', values: history.p95, color: '#d6783b', scale: 'y2' },
+      ],
+      { time: true, width: 560 },
+    );
   el('system-tables').replaceChildren(
     table(
       'system-sinks-table',

@@ -108,7 +108,8 @@ describe.runIf(hasChromium || inCi)('the dashboard in a browser (embedded wheel)
     page.on('pageerror', (e) => errors.push(e.message));
     const res = await page.goto(`${base}/dashboard`);
     expect(res?.status()).toBe(200);
-    await page.waitForSelector('body[data-polls]', { timeout: 30_000 });
+    // Two polls: the request-rate chart draws from the second (a rate needs two samples).
+    await page.waitForFunction('Number(document.body.dataset.polls) >= 2', undefined, { timeout: 30_000 });
 
     for (const panel of ['assets', 'system', 'personalisation', 'ab']) {
       const charts = await page.locator(`[data-testid="panel-${panel}"] canvas`).count();
@@ -188,6 +189,11 @@ describe.runIf(hasChromium || inCi)('the dashboard in a browser (embedded wheel)
     expect(json.system.requests.total).toBe(report.sessions * 2 + json.assets.h.stages[2]!.sessions);
     expect(await value('system-llm-calls')).toBe(json.system.llm.calls);
     expect(await value('system-prompt-tokens')).toBe(ab.variants.reduce((s, v) => s + v.promptTokens, 0));
+
+    // Scheduled jobs: the scheduler's status() as the JSON has it (where this process runs one).
+    const jobs = Array.isArray(json.scheduler) ? (json.scheduler as { name: string; runs: number }[]) : [];
+    for (const j of jobs)
+      expect(await value(`scheduler-${j.name.replace(/[^A-Za-z0-9_-]+/g, '_')}-runs`)).toBe(j.runs);
 
     mkdirSync(SCREENSHOTS, { recursive: true });
     await page.screenshot({ path: join(SCREENSHOTS, 'dashboard.png'), fullPage: true });
