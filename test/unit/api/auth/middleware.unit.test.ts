@@ -57,6 +57,16 @@ describe('API keys and scopes (app.request)', () => {
     expect((await call('/users/u-1', { method: 'DELETE', key: 'reader' })).status).toBe(403);
   });
 
+  it('an encoded or odd spelling of a protected path is no way around the key', async () => {
+    const { call } = await secureApp();
+    for (const p of ['/%72ecommend', '/%6detrics', '/users/a%2Fb/profile', '/dashboard/%2e%2e/metrics']) {
+      const method = p.includes('ecommend') ? 'POST' : 'GET';
+      expect((await call(p, { method })).status, p).toBe(401);
+    }
+    for (const p of ['/recommend%2F', '//recommend', '/Recommend', '/metrics/'])
+      expect((await call(p, { method: 'POST' })).status, p).toBe(404);
+  });
+
   it('puts the key name in the context and counts requests per key name, never the secret', async () => {
     const { post, call, wheel } = await secureApp();
     await post('/recommend', recommend, 'editor');
