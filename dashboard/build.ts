@@ -5,7 +5,7 @@
  * `/dashboard` route runs it on the first request when the output is missing or older than the
  * sources, so `npm start` and `npm run api` on a fresh clone serve a built page.
  */
-import { copyFileSync, existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -42,22 +42,31 @@ export function isBuilt(outDir = DEFAULT_OUT_DIR): boolean {
  */
 export async function buildDashboard(outDir = DEFAULT_OUT_DIR): Promise<{ outDir: string; bytes: number }> {
   const esbuild = await import('esbuild');
-  mkdirSync(outDir, { recursive: true });
-  const result = await esbuild.build({
-    entryPoints: { app: join(PAGE_SOURCE_DIR, 'main.mts') },
-    bundle: true,
-    minify: true,
-    format: 'esm',
-    target: ['es2022'],
-    outdir: outDir,
-    // uPlot's stylesheet is imported by the page and lands in app.css.
-    loader: { '.css': 'css' },
-    logLevel: 'silent',
-    metafile: true,
-  });
-  copyFileSync(join(PAGE_SOURCE_DIR, 'index.html'), join(outDir, 'index.html'));
-  const bytes = Object.values(result.metafile.outputs).reduce((s, o) => s + o.bytes, 0);
-  return { outDir, bytes };
+  // Built aside and renamed in file by file: another process (a parallel test worker) serving the
+  // page meanwhile reads either the old file or the new one, never half of one.
+  const tmp = `${outDir}.tmp-${process.pid}-${Date.now()}`;
+  mkdirSync(tmp, { recursive: true });
+  try {
+    const result = await esbuild.build({
+      entryPoints: { app: join(PAGE_SOURCE_DIR, 'main.mts') },
+      bundle: true,
+      minify: true,
+      format: 'esm',
+      target: ['es2022'],
+      outdir: tmp,
+      // uPlot's stylesheet is imported by the page and lands in app.css.
+      loader: { '.css': 'css' },
+      logLevel: 'silent',
+      metafile: true,
+    });
+    copyFileSync(join(PAGE_SOURCE_DIR, 'index.html'), join(tmp, 'index.html'));
+    mkdirSync(outDir, { recursive: true });
+    for (const f of Object.keys(ASSETS)) renameSync(join(tmp, f), join(outDir, f));
+    const bytes = Object.values(result.metafile.outputs).reduce((s, o) => s + o.bytes, 0);
+    return { outDir, bytes };
+  } finally {
+    rmSync(tmp, { recursive: true, force: true });
+  }
 }
 
 let building: Promise<unknown> | null = null;
