@@ -92,7 +92,7 @@ describe('the cluster prior conditioned on the context (clusterContextWeight)', 
 
   it('is the identity at γ = 0 or when the context has no weight, and a distribution otherwise', () => {
     const c = new Float64Array(opts.keys.length).fill(1 / opts.keys.length);
-    c[at('thesis:strong')] += 0.1;
+    c[at('thesis:strong')] = 1 / opts.keys.length + 0.1;
     const v = new Float64Array(opts.keys.length).fill(0.01);
     v[at('email:strong')] = 0.8;
     expect(conditionOnContext(c, v, v, 0.25, 0.2, 0)).toBe(c);
