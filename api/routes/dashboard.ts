@@ -62,6 +62,7 @@ export function dashboardRoutes(ctx: RouteContext, sources: DashboardSources | u
   const { deps } = ctx;
   const dir = sources?.assetsDir ?? DEFAULT_OUT_DIR;
   let previous: RateSample | null = null;
+  let primed = false;
 
   const page = async (file: string) => {
     await ensureDashboardBuilt(dir);
@@ -75,6 +76,12 @@ export function dashboardRoutes(ctx: RouteContext, sources: DashboardSources | u
           status: 404,
         });
       const price = queryPrice(sources.price, (k) => c.req.query(k));
+      // Mirrored gauges (sink lag, index size) come into being in their first collection, which
+      // only a scrape runs; once they exist, reading the registry refreshes them. So collect once.
+      if (!primed) {
+        await deps.metrics.render();
+        primed = true;
+      }
       const [metrics, eventsPerTopic, profiles, clusters, indexed] = await Promise.all([
         deps.metrics.register.getMetricsAsJSON() as Promise<unknown> as Promise<MetricJson[]>,
         sources.eventsPerTopic ? orNull(sources.eventsPerTopic) : Promise.resolve(null),
