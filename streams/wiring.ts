@@ -97,6 +97,26 @@ export interface RunningTopology {
 }
 
 /**
+ * The cluster store as the re-clustering writes it: a run that scanned a profile just before its
+ * user was erased does not write the user back into the mapping. (The centroids are aggregates
+ * over many users and are recomputed by the next run without them.)
+ */
+function withoutErasedAssignments(clusters: ClusterStore, registry: ErasureRegistry): ClusterStore {
+  return {
+    ...clusters,
+    clusters: () => clusters.clusters(),
+    clusterOf: (ids) => clusters.clusterOf(ids),
+    ...(clusters.eraseUser ? { eraseUser: (u: string) => clusters.eraseUser!(u) } : {}),
+    async replace(cs, assignments) {
+      const erased = await registry.erasedAt([...assignments.keys()]);
+      const kept =
+        erased.size === 0 ? assignments : new Map([...assignments].filter(([u]) => !erased.has(u)));
+      await clusters.replace(cs, kept);
+    },
+  };
+}
+
+/**
  * The whole topology, built from adapters and a config — the one wiring `npm start`, `npm run
  * stream` and `npm run api` all call, each with the roles it runs:
  *
@@ -137,7 +157,7 @@ export function startTopology(
   const recluster = runs('profiles')
     ? createReclusterJob({
         profiles: a.profiles,
-        clusters: a.clusters,
+        clusters: registry ? withoutErasedAssignments(a.clusters, registry) : a.clusters,
         ...cfg.recluster,
         embeddingDim: a.embedder.dim,
         run: a.reclusterer,
