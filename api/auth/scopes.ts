@@ -28,6 +28,10 @@ export const ACCESS_RULES: readonly AccessRule[] = [
   // Erasure, metrics, dashboards.
   { methods: ['DELETE'], path: '/users/:id', access: 'admin' },
   { methods: ['GET'], path: '/metrics', access: 'admin' },
+  // The dashboard's page and assets hold no data (a browser cannot send a Bearer header when it
+  // opens a URL), so they are open; the page asks for an admin key and sends it to its JSON.
+  { methods: ['GET'], path: '/dashboard', access: 'open' },
+  { methods: ['GET'], path: '/dashboard/:file', access: 'open' },
   { methods: '*', path: '/dashboard/*', access: 'admin' },
   { methods: '*', path: '/api/dashboard/*', access: 'admin' },
 ];

@@ -47,7 +47,7 @@ export function corsAllowList(origins: readonly string[]): MiddlewareHandler {
     origin: (o) => (allowed.has(o) ? o : null),
     allowMethods: ['GET', 'HEAD', 'POST', 'DELETE'],
     allowHeaders: ['Authorization', 'Content-Type', 'Idempotency-Key'],
-    exposeHeaders: ['Retry-After', 'WWW-Authenticate'],
+    exposeHeaders: ['Retry-After', 'WWW-Authenticate', 'Idempotent-Replayed'],
     maxAge: 600,
   });
   return async (c, next) => {

@@ -15,7 +15,9 @@ describe('requiredAccess', () => {
     ['GET', '/clusters', 'profiles'],
     ['DELETE', '/users/u-1', 'admin'],
     ['GET', '/metrics', 'admin'],
-    ['GET', '/dashboard', 'admin'],
+    ['GET', '/dashboard', 'open'],
+    ['GET', '/dashboard/app.js', 'open'],
+    ['POST', '/dashboard/app.js', 'admin'],
     ['GET', '/dashboard/panels/x', 'admin'],
     ['POST', '/api/dashboard/query', 'admin'],
     ['GET', '/api/dashboard', 'admin'],
@@ -45,6 +47,8 @@ describe('requiredAccess', () => {
       '/health',
       '/ready',
       '/openapi.json',
+      '/dashboard',
+      '/dashboard/:file',
     ]);
   });
 });
