@@ -132,6 +132,8 @@ async function rawRun(label: string): Promise<number> {
   const s = (performance.now() - t0) / 1000;
   const n = await coll.countDocuments();
   if (n !== total) throw new Error(`raw run ${db}: ${n} documents, expected ${total}`);
+  // Dropped at once, not at the end: a run cut short leaves no databases for the server to load.
+  await client.db(db).dropDatabase();
   return total / s;
 }
 
@@ -168,6 +170,7 @@ async function sinkRun(
   await log.close();
   const n = await stores.archive.countEvents();
   if (n !== total) throw new Error(`sink run ${db}: ${n} documents, expected ${total}`);
+  await client.db(db).dropDatabase();
   return {
     perS: total / s,
     applies: running.stats.applies,
