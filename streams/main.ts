@@ -128,7 +128,13 @@ const es = env.ES_URL
   : null;
 const golden = es ? createEsGoldenStore(es, { prefix: env.ES_INDEX_PREFIX }) : undefined;
 await kafka.ensureTopics(topicSpecs(cfg));
-if (mongoStores) await createRetrier({ onRetry }).io(() => mongoStores.ensureIndexes(), 'mongodb indexes');
+// connect() first, each attempt: after a failed first (implicit) connect the driver's topology
+// stays closed ("Topology is closed"), and only an explicit connect opens it again.
+if (mongoStores)
+  await createRetrier({ onRetry }).io(async () => {
+    await mongo!.connect();
+    await mongoStores.ensureIndexes();
+  }, 'mongodb indexes');
 if (index) {
   // A collection of another dimension is a configuration error (exit); an unreachable Qdrant is waited for.
   try {
