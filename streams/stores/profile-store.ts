@@ -1,4 +1,4 @@
-import type { ClusterProfile, TrainingExample, UserProfile } from '../../schemas/index.ts';
+import type { ClusterProfile, UserProfile } from '../../schemas/index.ts';
 
 /**
  * Where G lives (Redis in production: `user_profile:{user_id}`). The fold is the only writer of
