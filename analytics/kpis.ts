@@ -276,6 +276,23 @@ export function createKpiView(o: KpiViewOptions = {}) {
       }
       return true;
     },
+    /**
+     * Erasure (docs/erasure.md): forgets the user — their session count and every contribution
+     * still held (those within the revise horizon), which leave the aggregates too. Older
+     * sessions are only in anonymous totals until the view is next rebuilt from the log, where
+     * the sink's registry check leaves them out. Returns the contributions removed.
+     */
+    eraseUser(userId: string): number {
+      let removed = 0;
+      for (const [id, c] of sessions)
+        if (c.user === userId) {
+          add(c, -1);
+          sessions.delete(id);
+          removed++;
+        }
+      userSessions.delete(userId);
+      return removed;
+    },
     /** Counts a record of H that did not decode (it never reached a sink either). */
     undecodable(): void {
       records++;
