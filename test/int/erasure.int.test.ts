@@ -224,6 +224,7 @@ describe.skipIf(!svc.ok || !mongoUrl || !esUrl || !qdrantUrl)(
       expect(removed.golden).toBeGreaterThanOrEqual(before.golden);
       expect(removed.index).toBeGreaterThanOrEqual(before.points);
       expect(JSON.stringify(audit)).not.toContain(victim);
+      console.log('erasure audit: removed', JSON.stringify(removed), 'before', JSON.stringify(before));
       expect(await redis.hlen(`${n.redisPrefix}erased_users`)).toBe(1);
       expect(await redis.hexists(`${n.redisPrefix}erased_users`, userHash(n.ns, victim))).toBe(1);
 
@@ -256,7 +257,26 @@ describe.skipIf(!svc.ok || !mongoUrl || !esUrl || !qdrantUrl)(
         await admin.disconnect();
       }
       p = start();
-      await eventually(() => caughtUp(replayed), 180_000, 2000);
+      // The join commits behind its live sessions (REPLAY_MS), never at the end: what shows it is
+      // done replaying is that H stops growing; the sinks then commit to the end of their topics.
+      let hEnd = -1;
+      await eventually(
+        async () => {
+          const admin2 = kafka.admin();
+          await admin2.connect();
+          const end = (await admin2.fetchTopicOffsets(n.topics.trainingExamples)).reduce(
+            (sum, o) => sum + Number(o.high),
+            0,
+          );
+          await admin2.disconnect();
+          const grew = end !== hEnd;
+          hEnd = end;
+          expect(grew, 'H still growing').toBe(false);
+          await caughtUp(replayed.filter((g) => !g.groupId.endsWith('-join')));
+        },
+        240_000,
+        4000,
+      );
       await sleep(3000); // a recluster run after the replay
       expect(await holdings(victim)).toEqual(NOTHING);
       const restAfter = await Promise.all(others.slice(0, 10).map(holdings));
