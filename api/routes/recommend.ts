@@ -141,7 +141,7 @@ export function recommendRoutes(ctx: RouteContext) {
     if (historyRes.status === 'rejected') storeError('documents', historyRes.reason, reasons);
 
     const sessionId = await sessionIdP;
-    const cluster = deps.personalised ? pickCluster(profile, clusters, embedding!) : null;
+    const cluster = deps.personalised ? pickCluster(profile, clusters, embedding!, scoring) : null;
     const result = scoreOptions({
       vocabulary: deps.vocabulary,
       language,

@@ -1,5 +1,8 @@
-/** Written into A as `model_version`: a logged A is re-scored with the config of its version. */
-export const SCORER_VERSION = 'scorer-v1';
+/**
+ * Written into A as `model_version`: a logged A is re-scored with the config of its version
+ * (`SCORING_CONFIGS`). v2: a user without a cluster gets a soft assignment (`clusterAssignTemperature`).
+ */
+export const SCORER_VERSION = 'scorer-v2';
 
 /**
  * Everything the scorer's numbers depend on besides its inputs. α, β and ε are logged in every A;
@@ -37,15 +40,25 @@ export interface ScoringConfig {
    * keeps P_cluster context-free; absent means 0. See docs/personas-evaluation.md for its effect.
    */
   readonly clusterContextWeight?: number;
+  /**
+   * T of the soft cluster assignment of a user without a cluster (`pickCluster`): softmax over
+   * cos(context, centroid)/T, the cluster prior weighted by the assignment's confidence. Absent
+   * or 0 (scorer-v1): the single nearest cluster, with all of β·(1 − w).
+   */
+  readonly clusterAssignTemperature?: number;
 }
 
 /**
- * Defaults of `scorer-v1`. α = 0.2 and β = 0.55 leave P_vec 0.25: past contexts are the broadest
+ * Defaults of `scorer-v2` (`scorer-v1`'s plus the soft cold-start assignment). α = 0.2 and β = 0.55 leave P_vec 0.25: past contexts are the broadest
  * evidence, the user's own history the sharpest. k = 5: after 5 sessions with an option the user
  * and their cluster weigh the same; after 20 the user has 80 %. The similarity part of P_user
  * is kept at 0.2: with few sessions per option, per-option mean contexts are noisy, and in the
  * persona evaluation a larger share (0.5, with β 0.4) lost 7 points of hit@1 for users with
- * more than 10 sessions (0.86 against 0.93 over 1,500 sessions, seed 42).
+ * more than 10 sessions (0.86 against 0.93 over 1,500 sessions, seed 42). T = 0.03 of the
+ * cold-start assignment: with the hashing embedder a sentence is ~0.05 closer in cosine to its own
+ * field's mean context than to the next field's, so a clear sentence weighs its cluster e^1.7 ≈ 5×
+ * the next and an ambiguous one spreads the weight (confidence near 0); see
+ * docs/personas-evaluation.md for the figures.
  */
 export const DEFAULT_SCORING_CONFIG: ScoringConfig = Object.freeze({
   alpha: 0.2,
@@ -59,6 +72,19 @@ export const DEFAULT_SCORING_CONFIG: ScoringConfig = Object.freeze({
   docHistoryK: 2,
   rejectedWeight: 0.5,
   clusterContextWeight: 0,
+  clusterAssignTemperature: 0.03,
+});
+
+/** `scorer-v1`: a user without a cluster got the single nearest one, with all of β·(1 − w). */
+export const SCORER_V1_CONFIG: ScoringConfig = Object.freeze({
+  ...DEFAULT_SCORING_CONFIG,
+  clusterAssignTemperature: 0,
+});
+
+/** The config of each scorer version a logged A may name. */
+export const SCORING_CONFIGS: Readonly<Record<string, ScoringConfig>> = Object.freeze({
+  'scorer-v1': SCORER_V1_CONFIG,
+  [SCORER_VERSION]: DEFAULT_SCORING_CONFIG,
 });
 
 /** Bad scoring input or config: the caller must fix it, a retry cannot help (→ HTTP 400). */
@@ -91,7 +117,7 @@ export function validateScoringConfig(c: ScoringConfig): void {
     if (typeof c[name] !== 'number' || !Number.isFinite(c[name])) fail(`${name} must be a finite number`);
   };
   for (const k of Object.keys(DEFAULT_SCORING_CONFIG) as (keyof ScoringConfig)[]) {
-    if (k === 'clusterContextWeight' && c[k] === undefined) continue;
+    if ((k === 'clusterContextWeight' || k === 'clusterAssignTemperature') && c[k] === undefined) continue;
     finite(k);
   }
   if (c.alpha < 0) fail(`alpha must be >= 0, got ${c.alpha}`);
@@ -102,6 +128,9 @@ export function validateScoringConfig(c: ScoringConfig): void {
   }
   const g = c.clusterContextWeight ?? 0;
   if (g < 0 || g > 1) fail(`clusterContextWeight must be in [0, 1], got ${g}`);
+  if ((c.clusterAssignTemperature ?? 0) < 0) {
+    fail(`clusterAssignTemperature must be >= 0, got ${c.clusterAssignTemperature}`);
+  }
   for (const k of ['shrinkageK', 'smoothing', 'docHistoryK'] as const) {
     if (c[k] < 0) fail(`${k} must be >= 0, got ${c[k]}`);
   }

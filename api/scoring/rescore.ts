@@ -1,11 +1,11 @@
 import type { RecommendEvent } from '../../schemas/index.ts';
-import { DEFAULT_SCORING_CONFIG, SCORER_VERSION, type ScoringConfig, ScoringError } from './config.ts';
+import { SCORING_CONFIGS, type ScoringConfig, ScoringError } from './config.ts';
 import { explorationDraw } from './exploration.ts';
 import { type ScoreResult, type ScoringInputs, scoreOptions } from './score-options.ts';
 
 /** The inputs A does not log: what the API read from G, J, the index and the document. */
 export type CapturedInputs = Omit<ScoringInputs, 'config' | 'draw' | 'language'> & {
-  /** Config of the A's scorer version, minus α, β and ε, which A logs (default: scorer-v1's). */
+  /** Config of the A's scorer version, minus α, β and ε, which A logs (default: its version's). */
   readonly config?: ScoringConfig;
   /** The draw; by default re-derived from the session id as the API derives it. */
   readonly draw?: number;
@@ -30,14 +30,17 @@ export interface RescoreReport {
  * const { matches, differences } = rescore(aEvent, { vocabulary, neighbours, doc, profile, embedding, cluster });
  */
 export function rescore(a: RecommendEvent, captured: CapturedInputs): RescoreReport {
-  if (a.model_version !== SCORER_VERSION && captured.config === undefined) {
+  const known = Object.hasOwn(SCORING_CONFIGS, a.model_version)
+    ? SCORING_CONFIGS[a.model_version]
+    : undefined;
+  if (known === undefined && captured.config === undefined) {
     throw new ScoringError(
       'scoring_input_invalid',
       `A ${a.event_id} was scored by ${a.model_version}; pass that version's config to re-score it`,
     );
   }
   const config: ScoringConfig = {
-    ...(captured.config ?? DEFAULT_SCORING_CONFIG),
+    ...(captured.config ?? known!),
     alpha: a.alpha,
     beta: a.beta,
     epsilon: a.epsilon,

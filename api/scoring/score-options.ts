@@ -1,4 +1,4 @@
-import type { ClusterProfile, OptionVocabulary, RankedOption, UserProfile } from '../../schemas/index.ts';
+import type { OptionVocabulary, RankedOption, UserProfile } from '../../schemas/index.ts';
 import {
   clusterComponent,
   conditionOnContext,
@@ -12,6 +12,7 @@ import {
 } from './components.ts';
 import { type ScoringConfig, ScoringError, validateScoringConfig } from './config.ts';
 import { explore } from './exploration.ts';
+import type { ScoringCluster } from './pick-cluster.ts';
 import { attribute, type ComponentName, type ComponentWeights, reasonText } from './reason.ts';
 
 /**
@@ -28,7 +29,8 @@ export interface ScoringInputs {
   readonly profile: UserProfile | null;
   /** The context embedding, compared with the user's per-option mean contexts. */
   readonly embedding: ArrayLike<number> | null;
-  readonly cluster: ClusterProfile | null;
+  /** The user's cluster, or the soft assignment of `pickCluster` with its confidence. */
+  readonly cluster: ScoringCluster | null;
   readonly config: ScoringConfig;
   /** Uniform in [0, 1), from the caller (`explorationDraw(sessionId)`), so exploration replays. */
   readonly draw: number;
@@ -110,12 +112,14 @@ export function scoreOptions(inputs: ScoringInputs): ScoreResult {
   const doc = docComponent(opts, inputs.doc, c);
   const user = userComponent(opts, inputs.profile, inputs.embedding, c);
   const w = userShare(user.sessions, c.shrinkageK);
+  const conf = clusterConfidence(inputs.cluster);
   const weights: ComponentWeights = {
     // α + β may exceed 1 by a rounding error (validation tolerates it); never weigh P_vec below 0.
     vec: Math.max(0, 1 - c.alpha - c.beta),
     doc: c.alpha,
     user: c.beta * w,
-    cluster: c.beta * (1 - w),
+    // A soft assignment's confidence shrinks the cluster's part; the rest favours no option.
+    cluster: c.beta * (1 - w) * conf,
   };
   const cluster0 = clusterComponent(opts, inputs.cluster, c.smoothing);
   const cluster = inputs.cluster
@@ -126,7 +130,11 @@ export function scoreOptions(inputs: ScoringInputs): ScoreResult {
     : cluster0;
   const score = new Float64Array(n);
   for (let i = 0; i < n; i++) {
-    const userBlend = w * user.p[i]! + (1 - w) * cluster.p[i]!;
+    // With a full-confidence cluster, scorer-v1's expression as it was: a logged A re-scores to the bit.
+    const userBlend =
+      conf === 1
+        ? w * user.p[i]! + (1 - w) * cluster.p[i]!
+        : w * user.p[i]! + (1 - w) * (conf * cluster.p[i]! + (1 - conf) / n);
     score[i] = weights.vec * vec.p[i]! + c.alpha * doc.p[i]! + c.beta * userBlend;
   }
 
@@ -186,4 +194,11 @@ export function scoreOptions(inputs: ScoringInputs): ScoreResult {
       options: explainOptions,
     },
   };
+}
+
+/** The cluster prior's confidence: a soft assignment's, clamped to [0, 1]; 1 for a J profile. */
+function clusterConfidence(cluster: ScoringCluster | null): number {
+  const conf = cluster?.confidence;
+  if (conf === undefined) return 1;
+  return Number.isFinite(conf) ? Math.min(1, Math.max(0, conf)) : 0;
 }

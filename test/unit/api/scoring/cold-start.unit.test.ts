@@ -19,24 +19,30 @@ const withCentroid = (id: number, context: number[], dist: Record<string, number
   centroid: [...context, 0.3, 0.3],
 });
 
-describe('cold start: the nearest cluster to the first context', () => {
+describe('cold start: the nearest cluster to the first context (its id; the soft mixture: soft-assign.unit.test.ts)', () => {
   const scholars = withCentroid(0, [1, 0, 0], { 'thesis:strong': 1 });
   const agents = withCentroid(1, [0, 1, 0.2], { 'customer_service:moderate': 1 });
 
   it('gives a user without history the cluster whose context part is closest to what they write', () => {
-    expect(pickCluster(null, [scholars, agents], [0.9, 0.1, 0])).toBe(scholars);
-    expect(pickCluster(null, [scholars, agents], [0.1, 0.8, 0.3])).toBe(agents);
+    expect(pickCluster(null, [scholars, agents], [0.9, 0.1, 0])?.cluster_id).toBe(scholars.cluster_id);
+    expect(pickCluster(null, [scholars, agents], [0.1, 0.8, 0.3])?.cluster_id).toBe(agents.cluster_id);
     // a profile not yet clustered is still chosen for by its context
-    expect(pickCluster(profileWith({ 'email:weak': [1, 1] }), [scholars, agents], [0, 1, 0])).toBe(agents);
+    expect(
+      pickCluster(profileWith({ 'email:weak': [1, 1] }), [scholars, agents], [0, 1, 0])?.cluster_id,
+    ).toBe(agents.cluster_id);
   });
 
   it("keeps an assigned user's own cluster whatever they write", () => {
-    expect(pickCluster({ ...profileWith({}), cluster_id: 0 }, [scholars, agents], [0, 1, 0])).toBe(scholars);
+    expect(
+      pickCluster({ ...profileWith({}), cluster_id: 0 }, [scholars, agents], [0, 1, 0])?.cluster_id,
+    ).toBe(scholars.cluster_id);
   });
 
   it('has no cluster without an embedding, and skips centroids too short to compare', () => {
     expect(pickCluster(null, [scholars], null)).toBeNull();
-    expect(pickCluster(null, [{ ...agents, centroid: [1] }, scholars], [0, 1, 0])).toBe(scholars);
+    expect(pickCluster(null, [{ ...agents, centroid: [1] }, scholars], [0, 1, 0])?.cluster_id).toBe(
+      scholars.cluster_id,
+    );
     expect(pickCluster(null, [], [1, 0, 0])).toBeNull();
   });
 

@@ -4,6 +4,7 @@ import {
   DEFAULT_SCORING_CONFIG,
   explorationDraw,
   rescore,
+  SCORER_V1_CONFIG,
   SCORER_VERSION,
   type ScoreResult,
   scoreOptions,
@@ -93,6 +94,16 @@ describe('rescore', () => {
     expect(report.matches).toBe(false);
     expect(report.differences).toContain('profile_version: logged 7, rescored 8');
     expect(report.differences.some((d) => /\(email:strong\) score: logged/.test(d))).toBe(true);
+  });
+
+  it("re-scores an A of an older version with that version's config", () => {
+    const v1 = { ...SCORER_V1_CONFIG, alpha: config.alpha, beta: config.beta, epsilon: config.epsilon };
+    const a = logA(
+      'rs-v1',
+      scoreOptions({ ...captured, language: 'en', config: v1, draw: explorationDraw('rs-v1') }),
+    );
+    expect(rescore({ ...a, model_version: 'scorer-v1' }, captured).matches).toBe(true);
+    expect(() => rescore({ ...a, model_version: 'toString' }, captured)).toThrow(/toString/);
   });
 
   it('refuses to guess the config of another scorer version', () => {

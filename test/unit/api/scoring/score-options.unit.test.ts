@@ -271,9 +271,11 @@ describe('pickCluster', () => {
   const c0 = { ...clusterWith(0, { 'email:weak': 1 }), centroid: [1, 0, 0, 0.5] };
   const c1 = { ...clusterWith(1, { 'thesis:weak': 1 }), centroid: [0, 1, 0, 0.5] };
   it('uses the user’s own cluster, else the nearest centroid by context', () => {
-    expect(pickCluster(profileWith({}, {}, 1), [c0, c1], [0, 1, 0])).toBe(c1);
-    expect(pickCluster({ ...profileWith({}), cluster_id: 0 }, [c0, c1], [0, 1, 0])).toBe(c0);
-    expect(pickCluster(null, [c0, c1], [0.9, 0.1, 0])).toBe(c0);
+    expect(pickCluster(profileWith({}, {}, 1), [c0, c1], [0, 1, 0])?.cluster_id).toBe(c1.cluster_id);
+    expect(pickCluster({ ...profileWith({}), cluster_id: 0 }, [c0, c1], [0, 1, 0])?.cluster_id).toBe(
+      c0.cluster_id,
+    );
+    expect(pickCluster(null, [c0, c1], [0.9, 0.1, 0])?.cluster_id).toBe(c0.cluster_id);
     expect(pickCluster(null, [c0, c1], null)).toBeNull();
     expect(pickCluster(null, [], [1, 0, 0])).toBeNull();
   });
