@@ -241,6 +241,9 @@ export function startTopology(
         trainingExamples: h,
         deadLetter: cfg.topics.deadLetter,
         group: sinkGroup(cfg, 'kpis'),
+        // Erasures reach this in-process view only through its own sink (no erasure role's target).
+        erasureTopic: cfg.topics.erasure,
+        registry,
       }),
     );
 

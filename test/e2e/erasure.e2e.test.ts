@@ -75,6 +75,7 @@ describe('erasure on the embedded wheel (npm start)', () => {
     expect(before.index).toBeGreaterThan(0);
     expect(before.log).toBeGreaterThanOrEqual(12);
     const bobBefore = await holdings(wheel, 'bob', sessions.get('bob')!);
+    const kpisBefore = wheel.kpis.snapshot();
     // The raw records of alice, to play a replay from an older position with later.
     const raw = [
       wheel.config.topics.recommend,
@@ -100,6 +101,10 @@ describe('erasure on the embedded wheel (npm start)', () => {
     const bobAfter = await holdings(wheel, 'bob', sessions.get('bob')!);
     expect(bobAfter).toEqual(bobBefore);
     expect(bobAfter.profile + bobAfter.events + bobAfter.golden).toBeGreaterThan(0);
+    // The dashboard's in-process KPI view forgot alice too: one user and her 3 sessions fewer.
+    const kpisAfter = wheel.kpis.snapshot();
+    expect(kpisAfter.users).toBe(kpisBefore.users - 1);
+    expect(kpisAfter.sessions).toBe(kpisBefore.sessions - before.examples);
 
     const audit = await wheel.erasureAudit.get(body.erasure_id);
     expect(audit).not.toBeNull();
