@@ -14,6 +14,7 @@ import {
 } from '../../schemas/index.ts';
 import { partitionForKey } from '../../streams/log/murmur2.ts';
 import { createRedisProfileStore } from '../../streams/stores/redis-stores.ts';
+import { topicSpecs } from '../../streams/topology-config.ts';
 import { syntheticTraffic } from '../fixtures/synthetic-sessions.ts';
 import { embeddedWheel, expectProfileClose, TEST_CFG } from '../helpers/embedded-wheel.ts';
 import type { Services } from './global-setup.ts';
@@ -101,11 +102,42 @@ const toRecords = (input: readonly SessionEvent[] | readonly RawRecord[]): RawRe
   input.length > 0 && 'value' in input[0]! ? [...(input as RawRecord[])] : asRecords(input as SessionEvent[]);
 
 /** Produces records in order, keyed as given (an editor service keys by recommend_session_id). */
+const ensured = new Set<string>();
+
+/**
+ * The namespace's topics, created as the processor would (same layout) unless they exist: a test
+ * that produces while the processor is still starting would otherwise send to topics nobody has
+ * created yet, and the producer gives up ("does not host this topic-partition") on a busy machine.
+ */
+async function ensureTopics(kafka: Kafka, topics: TopicNames): Promise<void> {
+  if (ensured.has(topics.recommend)) return;
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    const specs = topicSpecs({
+      topics,
+      sessionPartitions: TEST_CFG.sessionPartitions,
+      trainingPartitions: TEST_CFG.trainingPartitions,
+    });
+    await admin.createTopics({
+      waitForLeaders: true,
+      topics: specs.map((s) => ({ topic: s.topic, numPartitions: s.partitions, replicationFactor: 1 })),
+    });
+  } catch (err) {
+    // The processor created them first: fine, same layout.
+    if (!String((err as Error).message).includes('already exists')) throw err;
+  } finally {
+    await admin.disconnect();
+  }
+  ensured.add(topics.recommend);
+}
+
 export async function produce(
   kafka: Kafka,
   topics: TopicNames,
   input: readonly SessionEvent[] | readonly RawRecord[],
 ): Promise<void> {
+  await ensureTopics(kafka, topics);
   const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
   await producer.connect();
   try {
