@@ -42,9 +42,14 @@ describe('evaluation of context-dependent personas (embedded wheel)', () => {
       expect(row('full').hit_at_1).toBeGreaterThan(row('user_only').hit_at_1 + 0.03);
       expect(row('full').hit_at_1).toBeGreaterThan(row('vec_only').hit_at_1 + 0.2);
       expect(row('full').ndcg_at_3).toBeGreaterThan(row('user_only').ndcg_at_3);
-      const first = a.reports.full!.cold_start.find((c) => c.bucket === '0')!;
+      const firstOf = (v: 'full' | 'vec_only') => a.reports[v]!.cold_start.find((c) => c.bucket === '0')!;
+      const first = firstOf('full');
       expect(first.sessions).toBe(48);
-      expect(first.hit_at_1).toBeGreaterThanOrEqual(3 * CHANCE);
+      // A first sentence gives its clusters a soft, confidence-weighted prior (scorer-v2): 37.5 %
+      // here, 6-8× chance (scorer-v1's single guessed cluster: 29.2 %, and 6.3 % with seed 1), and
+      // personalisation does not make a new user worse off than the context alone.
+      expect(first.hit_at_1).toBeGreaterThanOrEqual(6 * CHANCE);
+      expect(first.hit_at_1).toBeGreaterThanOrEqual(firstOf('vec_only').hit_at_1);
       // Each persona is measured against its option for the session's field.
       const per = a.reports.full!.per_persona;
       expect(per.Scholar!.preferred).toEqual({ email: 'email:strong', thesis: 'thesis:strong' });
