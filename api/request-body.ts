@@ -47,6 +47,16 @@ const invalidText = (path: string) =>
   );
 
 /**
+ * A path parameter under the same rule as bodies: lone surrogates refused, NFC. The body parser
+ * stores every `user_id` in NFC, so `/users/:id` must look the id up in NFC too — an erasure or a
+ * profile read of an NFD spelling would otherwise miss the user it names.
+ */
+export function pathText(raw: string, name: string): string {
+  if (LONE_SURROGATE.test(raw)) throw invalidText(name);
+  return raw.normalize('NFC');
+}
+
+/**
  * Every string of a parsed JSON value, keys included, checked for lone surrogates (JSON's `\ud800`
  * escapes decode to them) and values normalised to NFC in place, so that equal texts compare and
  * embed alike. Iterative: a deeply nested body must not exhaust the stack.

@@ -4,6 +4,7 @@ import { idSchema, SCHEMA_VERSION, type UserErasure } from '../../schemas/index.
 import type { EventLog } from '../../streams/log/event-log.ts';
 import type { ApiKeyVariables } from '../auth/middleware.ts';
 import { ApiError, UpstreamError } from '../errors.ts';
+import { pathText } from '../request-body.ts';
 import type { RouteContext } from './context.ts';
 
 /** Where `DELETE /users/:id` puts the request: the erasure topic (Kafka, or the embedded log). */
@@ -41,7 +42,7 @@ export function erasureId(userId: string, idempotencyKey: string | undefined): s
  */
 export function usersRoutes(ctx: RouteContext, erasures: ErasurePublisher | undefined) {
   return new Hono<{ Variables: ApiKeyVariables }>().delete('/users/:id', async (c) => {
-    const parsed = idSchema.safeParse(c.req.param('id'));
+    const parsed = idSchema.safeParse(pathText(c.req.param('id'), 'id'));
     if (!parsed.success)
       throw new ApiError('invalid_user_id', 'a user id is 1 to 200 characters', { status: 400 });
     if (!erasures)

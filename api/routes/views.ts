@@ -1,6 +1,7 @@
 import { Hono } from 'hono';
 import type { UserProfile } from '../../schemas/index.ts';
 import { ApiError, UpstreamError } from '../errors.ts';
+import { pathText } from '../request-body.ts';
 import type { ClustersResponse, FullProfileResponse, SlimProfileResponse } from '../schemas.ts';
 import type { RouteContext } from './context.ts';
 
@@ -28,7 +29,7 @@ export function viewRoutes(ctx: RouteContext) {
 
   return new Hono()
     .get('/users/:id/profile', async (c) => {
-      const id = c.req.param('id');
+      const id = pathText(c.req.param('id'), 'id');
       const view = c.req.query('view') ?? 'slim';
       if (view !== 'slim' && view !== 'full') {
         throw new ApiError('invalid_request', `view: "${view.slice(0, 50)}" is not slim or full`, {

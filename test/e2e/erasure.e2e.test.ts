@@ -8,7 +8,7 @@ import { session } from '../helpers/api-harness.ts';
 const USERS = ['alice', 'bob', 'carol'];
 const TEXTS = ['Please send the report.', 'Can we meet tomorrow?', 'Thanks for the update.'];
 
-async function wheelWithTraffic() {
+async function wheelWithTraffic(users: readonly string[] = USERS) {
   let n = 0;
   const wheel = await createEmbeddedWheel({
     startMs: Date.parse('2026-03-02T09:00:00Z'),
@@ -26,9 +26,9 @@ async function wheelWithTraffic() {
     return { status: res.status, body: (await res.json()) as Record<string, unknown> };
   };
   const h = { post, advance: wheel.advance };
-  const sessions = new Map<string, string[]>(USERS.map((u) => [u, []]));
+  const sessions = new Map<string, string[]>(users.map((u) => [u, []]));
   for (let round = 0; round < 3; round++)
-    for (const u of USERS) {
+    for (const u of users) {
       const s = await session(h as never, u, TEXTS[round]!, { category: 'email', intensity: 'moderate' });
       sessions.get(u)!.push(s.sid);
     }
@@ -155,6 +155,20 @@ describe('erasure on the embedded wheel (npm start)', () => {
       back.sid,
       back.sid,
     ]);
+  }, 120_000);
+
+  it('erases a user named in another Unicode spelling of the same id (ids are NFC, as the API stores them)', async () => {
+    const nfd = 'jose\u0301'; // "josé" with a combining accent, as an editor might send it
+    const nfc = nfd.normalize('NFC');
+    const { wheel, sessions } = await wheelWithTraffic(['bob', nfd]);
+    const before = await holdings(wheel, nfc, sessions.get(nfd)!);
+    expect(before.profile).toBe(1);
+    expect(before.events).toBe(9);
+    const res = await wheel.app.request(`/users/${encodeURIComponent(nfd)}`, { method: 'DELETE' });
+    expect(res.status).toBe(202);
+    await wheel.settle();
+    expect(await holdings(wheel, nfc, sessions.get(nfd)!)).toEqual(NOTHING);
+    expect((await holdings(wheel, 'bob', sessions.get('bob')!)).profile).toBe(1);
   }, 120_000);
 
   it('refuses a user id it cannot take', async () => {
