@@ -93,6 +93,11 @@ const index = env.QDRANT_URL
     })
   : undefined;
 
+if (!env.ERASURE_SALT)
+  log('warning: ERASURE_SALT is not set', {
+    detail:
+      'erased users are hashed with the namespace, so anyone holding the audit can confirm a guessed id; set a secret ERASURE_SALT, the same for npm run stream and npm run api',
+  });
 log('starting', {
   roles: env.ROLE,
   brokers: env.KAFKA_BROKERS,

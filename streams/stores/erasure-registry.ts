@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHmac } from 'node:crypto';
 import type { Redis } from 'ioredis';
 
 /**
@@ -17,9 +17,13 @@ export interface ErasureRegistry {
   count(): Promise<number>;
 }
 
-/** The hash the registry and the audit keep instead of the id: sha256 of `<salt>:<user id>`, hex. */
+/**
+ * What the registry and the audit keep instead of the id: HMAC-SHA256 of the user id keyed by the
+ * salt, hex. With a secret `ERASURE_SALT` nobody holding the audit can confirm a guessed id; with
+ * the default (the namespace) anyone who knows candidate ids can — set a secret in production.
+ */
 export function userHash(salt: string, userId: string): string {
-  return createHash('sha256').update(`${salt}:${userId}`).digest('hex');
+  return createHmac('sha256', salt).update(userId).digest('hex');
 }
 
 /**
