@@ -111,7 +111,8 @@ export function dashboardRoutes(ctx: RouteContext, sources: DashboardSources | u
     )
     .get('/dashboard/:file', async (c) => {
       const file = c.req.param('file');
-      const type = ASSETS[file];
+      // Own keys only: `constructor`, `__proto__` or `toString` are on every object's prototype.
+      const type = Object.hasOwn(ASSETS, file) ? ASSETS[file] : undefined;
       if (!type || file === 'index.html')
         throw new ApiError('not_found', `no dashboard asset ${file}`, { status: 404 });
       return c.body(await page(file), 200, { 'content-type': type, 'cache-control': 'no-cache' });

@@ -38,4 +38,12 @@ describe('/dashboard and /api/dashboard', () => {
     expect((await h.app.request('/dashboard/app.css')).status).toBe(200);
     expect((await h.app.request('/dashboard/secrets.txt')).status).toBe(404);
   });
+
+  it("answers 404, not 500, for names on an object's prototype", async () => {
+    const h = await apiHarness();
+    for (const name of ['constructor', '__proto__', 'toString', 'hasOwnProperty']) {
+      const res = await h.app.request(`/dashboard/${name}`);
+      expect(res.status, name).toBe(404);
+    }
+  });
 });
