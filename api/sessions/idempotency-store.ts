@@ -24,8 +24,12 @@ export interface IdempotencyStore {
    * the record already there (in progress, or done). Atomic across processes.
    */
   begin(key: string, fingerprint: string, owner?: string): Promise<IdempotencyRecord | null>;
-  /** Stores the answer of the claimed key for the TTL. */
-  complete(key: string, fingerprint: string, answer: StoredAnswer): Promise<void>;
+  /**
+   * Stores the answer of the claimed key for the TTL, under `owner` (the same user id as `begin`'s):
+   * given again because an erasure may have run while the request did, taking the claim (and its
+   * owner) with it, and a stored answer must stay reachable by the next erasure.
+   */
+  complete(key: string, fingerprint: string, answer: StoredAnswer, owner?: string): Promise<void>;
   /** Frees a claimed key whose request failed, so a retry runs it again. */
   release(key: string): Promise<void>;
   /**
@@ -89,8 +93,8 @@ export function createMemoryIdempotencyStore(o: MemoryIdempotencyStoreOptions = 
       put(key, { fingerprint, answer: null }, pendingTtl, owner);
       return null;
     },
-    async complete(key, fingerprint, answer) {
-      put(key, { fingerprint, answer }, ttl, m.get(key)?.owner);
+    async complete(key, fingerprint, answer, owner) {
+      put(key, { fingerprint, answer }, ttl, owner ?? m.get(key)?.owner);
     },
     async release(key) {
       m.delete(key);

@@ -78,6 +78,6 @@ export async function runIdempotent(
     throw err;
   }
   // If the answer cannot be stored, the claim expires by itself and a retry runs again (same event id).
-  await r.store.complete(eventId, fingerprint, answer).catch(() => undefined);
+  await r.store.complete(eventId, fingerprint, answer, r.userId).catch(() => undefined);
   return { answer, replayed: false };
 }

@@ -43,6 +43,27 @@ if redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2], 'NX') then
 end
 return redis.call('GET', KEYS[1])
 `;
+/** KEYS[1] idempotency key, KEYS[2] the owner's index; ARGV: record, ttl, member. Indexed again: an erasure may have run since begin. */
+const COMPLETE = `${EXTEND_INDEX}
+redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+extend(KEYS[2], ARGV[3], ARGV[2])
+return 1
+`;
+/**
+ * KEYS[1] the user's index; ARGV: kind (`s:` / `i:`), key prefix of that kind. Deletes the keys and
+ * their index entries in one step, so a write indexed meanwhile is either erased or kept indexed.
+ * The data keys are derived from the index (not in KEYS): fine on a single Redis, not on a cluster.
+ */
+const ERASE_INDEXED = `
+local n = 0
+for _, m in ipairs(redis.call('SMEMBERS', KEYS[1])) do
+  if string.sub(m, 1, 2) == ARGV[1] then
+    n = n + redis.call('DEL', ARGV[2] .. string.sub(m, 3))
+    redis.call('SREM', KEYS[1], m)
+  end
+end
+return n
+`;
 /** KEYS[1] session hash; ARGV: candidates. */
 const SET_CANDIDATES = `
 if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
@@ -68,6 +89,8 @@ return 1
 type Scripted = Redis & {
   sentencifySessionOpen(key: string, index: string, ...argv: string[]): Promise<number>;
   sentencifyIdempotencyBegin(key: string, index: string, ...argv: string[]): Promise<string | null>;
+  sentencifyIdempotencyComplete(key: string, index: string, ...argv: string[]): Promise<number>;
+  sentencifyEraseIndexed(index: string, kind: string, keyPrefix: string): Promise<number>;
   sentencifySessionCandidates(key: string, n: string): Promise<number>;
   sentencifySessionClaim(key: string, json: string, eventId: string): Promise<string | null>;
   sentencifySessionRelease(key: string, eventId: string): Promise<number>;
@@ -78,6 +101,8 @@ function scripted(redis: Redis): Scripted {
   if (typeof r.sentencifySessionOpen !== 'function') {
     redis.defineCommand('sentencifySessionOpen', { numberOfKeys: 2, lua: OPEN });
     redis.defineCommand('sentencifyIdempotencyBegin', { numberOfKeys: 2, lua: BEGIN });
+    redis.defineCommand('sentencifyIdempotencyComplete', { numberOfKeys: 2, lua: COMPLETE });
+    redis.defineCommand('sentencifyEraseIndexed', { numberOfKeys: 1, lua: ERASE_INDEXED });
     redis.defineCommand('sentencifySessionCandidates', { numberOfKeys: 1, lua: SET_CANDIDATES });
     redis.defineCommand('sentencifySessionClaim', { numberOfKeys: 1, lua: CLAIM_SELECTION });
     redis.defineCommand('sentencifySessionRelease', { numberOfKeys: 1, lua: RELEASE_SELECTION });
@@ -149,19 +174,8 @@ const userIndex = (prefix: string, user: string) => `${prefix}user_writes:${user
 
 /** Deletes the user's keys of one kind (`s:` sessions, `i:` idempotency keys) and their index entries. */
 async function eraseIndexed(redis: Redis, prefix: string, user: string, kind: 's:' | 'i:'): Promise<number> {
-  const idx = userIndex(prefix, user);
-  const members = (await redis.smembers(idx)).filter((m) => m.startsWith(kind));
-  if (members.length === 0) return 0;
-  const keyOf = (m: string) =>
-    kind === 's:' ? `${prefix}recommend_session:${m.slice(2)}` : `${prefix}idempotency:${m.slice(2)}`;
-  const res = await redis
-    .multi()
-    .del(...members.map(keyOf))
-    .srem(idx, ...members)
-    .exec();
-  const [err, deleted] = res?.[0] ?? [null, 0];
-  if (err) throw err;
-  return Number(deleted);
+  const keyPrefix = kind === 's:' ? `${prefix}recommend_session:` : `${prefix}idempotency:`;
+  return Number(await scripted(redis).sentencifyEraseIndexed(userIndex(prefix, user), kind, keyPrefix));
 }
 
 /**
@@ -204,8 +218,19 @@ export function createRedisIdempotencyStore(
       }
       throw new Error(`idempotency key ${k}: could neither claim nor read it`);
     },
-    async complete(k, fingerprint, answer) {
-      await redis.set(key(k), JSON.stringify({ fingerprint, answer }), 'PX', ttl);
+    async complete(k, fingerprint, answer, owner) {
+      const record = JSON.stringify({ fingerprint, answer });
+      if (owner === undefined) {
+        await redis.set(key(k), record, 'PX', ttl);
+        return;
+      }
+      await scripted(redis).sentencifyIdempotencyComplete(
+        key(k),
+        userIndex(prefix, owner),
+        record,
+        String(ttl),
+        `i:${k}`,
+      );
     },
     async release(k) {
       await redis.del(key(k));

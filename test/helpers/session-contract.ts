@@ -126,6 +126,20 @@ export function sessionStoreContract(name: string, make: (ttls: SessionStoreTtls
       expect(await idempotency.eraseUser('nobody')).toBe(0);
     });
 
+    it('an erasure while a write runs still reaches the answer it stores after', async () => {
+      const { idempotency } = await setup();
+      expect(await idempotency.begin('k-late', 'f', 'alice')).toBeNull();
+      await idempotency.eraseUser('alice'); // the request is still running
+      await idempotency.complete(
+        'k-late',
+        'f',
+        { status: 200, body: { candidates: ["alice's text"] } },
+        'alice',
+      );
+      expect(await idempotency.eraseUser('alice')).toBe(1);
+      expect(await idempotency.begin('k-late', 'f', 'x')).toBeNull();
+    });
+
     it('claims an idempotency key once, keeps the first answer, frees a released key', async () => {
       const { idempotency } = await setup();
       expect(await idempotency.begin('k1', 'f1')).toBeNull();
