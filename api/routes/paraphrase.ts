@@ -22,12 +22,22 @@ function invalidParaphrase(raw: unknown): ApiError {
 /**
  * POST /paraphrase: runs the user's A/B variant's paraphraser on an option or a free style request
  * and emits B. Only on a session of this user's that has no selection yet (404 / 403 / 409
- * otherwise, and nothing is emitted); idempotent with an `Idempotency-Key`; a 503 when B cannot be
+ * otherwise, and nothing is emitted; checked again after the LLM call, so a /select that landed
+ * meanwhile makes it a 409 too); idempotent with an `Idempotency-Key`; a 503 when B cannot be
  * recorded, so the editor retries.
  */
 export function paraphraseRoutes(ctx: RouteContext) {
   const { deps, sessions, storeError } = ctx;
   const m = deps.metrics;
+
+  const alreadySelected = () => {
+    m.inc('sentencify_session_refusals_total', 'Writes refused for their session', { reason: 'selected' });
+    return new ApiError(
+      'already_selected',
+      'this session already has its selection; a new rewrite needs a new /recommend',
+      { status: 409 },
+    );
+  };
 
   return new Hono().post('/paraphrase', async (c) => {
     // Parsed as JSON by the shared reader (its errors, limits and normalisation), then as one of the two forms.
@@ -60,16 +70,7 @@ export function paraphraseRoutes(ctx: RouteContext) {
       },
       async (eventId) => {
         const session = await ctx.ownSession(body.recommend_session_id, body.user_id);
-        if (session.selection) {
-          m.inc('sentencify_session_refusals_total', 'Writes refused for their session', {
-            reason: 'selected',
-          });
-          throw new ApiError(
-            'already_selected',
-            'this session already has its selection; a new rewrite needs a new /recommend',
-            { status: 409 },
-          );
-        }
+        if (session.selection) throw alreadySelected();
         const language = body.language ?? session.language;
         const { variant, paraphraser } = deps.router.paraphraserFor(body.user_id);
         const t0 = performance.now();
@@ -111,6 +112,11 @@ export function paraphraseRoutes(ctx: RouteContext) {
             latency_ms: Math.round(out.latencyMs * 1000) / 1000,
           },
         };
+        // Checked again: the LLM call takes up to LLM_TIMEOUT_MS, and a /select may have landed
+        // meanwhile; a B after its session's C would be a rewrite nobody chose from. (What is left
+        // is the instant between this read and the emit; README "Sessions and idempotency".)
+        const latest = await ctx.ownSession(body.recommend_session_id, body.user_id);
+        if (latest.selection) throw alreadySelected();
         await ctx.emitOrFail(b);
         const docId = body.doc_id ?? session.doc_id;
         if (docId && 'category' in request) {

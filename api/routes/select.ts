@@ -10,7 +10,9 @@ import type { RouteContext } from './context.ts';
 /**
  * POST /select: records the user's final choice (C), once per session. Only on a session of this
  * user's (404 / 403 otherwise); a second selection is 409 `already_selected` (a retry with the
- * same `Idempotency-Key` gets the first answer instead); nothing is emitted when refused. A 503
+ * same `Idempotency-Key` gets the first answer instead, also when that answer was never stored);
+ * a `chosen_index` before any paraphrase recorded its candidates is 409 `paraphrase_in_progress`
+ * (retriable); nothing is emitted when refused. A 503
  * when C cannot be recorded, so the editor retries. Answers an `as_of` token for read-your-writes.
  */
 export function selectRoutes(ctx: RouteContext) {
@@ -19,6 +21,7 @@ export function selectRoutes(ctx: RouteContext) {
 
   return new Hono().post('/select', async (c) => {
     const body = await parseBody(c.req.raw, selectRequestSchema);
+    let replayedSelection = false;
     const { answer, replayed } = await runIdempotent(
       {
         store: sessions.idempotency,
@@ -30,6 +33,21 @@ export function selectRoutes(ctx: RouteContext) {
       },
       async (eventId) => {
         const session = await ctx.ownSession(body.recommend_session_id, body.user_id);
+        // A chosen_index points into a paraphrase's candidates: before any paraphrase recorded its
+        // count (one may still be waiting on the LLM) there is nothing to check it against, so it
+        // is refused, retriable, rather than taken unchecked. A null index (own text) is taken,
+        // and a paraphrase still in flight then finds the selection and emits nothing. (A session
+        // already selected goes on to its 409 already_selected, or to its replay, below.)
+        if (session.candidates === null && body.chosen_index !== null && !session.selection) {
+          m.inc('sentencify_session_refusals_total', 'Writes refused for their session', {
+            reason: 'no_candidates',
+          });
+          throw new ApiError(
+            'paraphrase_in_progress',
+            'chosen_index needs the candidates of a /paraphrase of this session, and none is recorded yet',
+            { status: 409, retriable: true },
+          );
+        }
         if (
           session.candidates !== null &&
           body.chosen_index !== null &&
@@ -54,6 +72,18 @@ export function selectRoutes(ctx: RouteContext) {
               cause: err,
             });
           });
+        if (prior && prior.event_id === eventId) {
+          // This request's own selection (same Idempotency-Key), whose first answer was never
+          // stored: its C is on the log already, so the retry gets the answer it missed.
+          replayedSelection = true;
+          const response: SelectResponse = {
+            ok: true,
+            event_id: eventId,
+            recommend_session_id: body.recommend_session_id,
+            as_of: encodeAsOf({ session: body.recommend_session_id, ts: prior.ts }),
+          };
+          return { status: 200, body: response };
+        }
         if (prior) {
           m.inc('sentencify_session_refusals_total', 'Writes refused for their session', {
             reason: 'selected',
@@ -90,7 +120,7 @@ export function selectRoutes(ctx: RouteContext) {
         return { status: 200, body: response };
       },
     );
-    if (replayed) c.header('Idempotent-Replayed', 'true');
+    if (replayed || replayedSelection) c.header('Idempotent-Replayed', 'true');
     return c.json(answer.body as SelectResponse, 200);
   });
 }

@@ -4,6 +4,7 @@ import { createMemoryDocStore } from '../../../../api/docs/doc-store.ts';
 import type { EventSink } from '../../../../api/event-sink.ts';
 import { createAbRouter } from '../../../../api/paraphrase/ab-router.ts';
 import { createOfflineParaphraser } from '../../../../api/paraphrase/offline-paraphraser.ts';
+import type { Paraphraser } from '../../../../api/paraphrase/paraphraser.ts';
 import { DEFAULT_SCORING_CONFIG } from '../../../../api/scoring/index.ts';
 import { createMemoryIdempotencyStore } from '../../../../api/sessions/idempotency-store.ts';
 import { decodeAsOf } from '../../../../api/sessions/read-your-writes.ts';
@@ -20,7 +21,15 @@ import {
 } from '../../../../streams/stores/profile-store.ts';
 
 /** The API on in-memory twins, with the emitted events in a list and the sleep of read-your-writes stood in. */
-function bareApi(o: { failEmits?: () => boolean; onSleep?: (n: number) => Promise<void> } = {}) {
+function bareApi(
+  o: {
+    failEmits?: () => boolean;
+    onSleep?: (n: number) => Promise<void>;
+    paraphraser?: Paraphraser;
+    /** The idempotency store's complete() fails while this says so (the answer is never stored). */
+    failComplete?: () => boolean;
+  } = {},
+) {
   const events: SessionEvent[] = [];
   const sink: EventSink = {
     emit: async (e) => {
@@ -33,6 +42,7 @@ function bareApi(o: { failEmits?: () => boolean; onSleep?: (n: number) => Promis
   const profiles = createMemoryProfileStore();
   let reads = 0;
   let sleeps = 0;
+  const idempotency = createMemoryIdempotencyStore({ clock });
   const counted = {
     ...profiles,
     getMany: (ids: readonly string[]) => {
@@ -46,7 +56,7 @@ function bareApi(o: { failEmits?: () => boolean; onSleep?: (n: number) => Promis
     clusters: createMemoryClusterStore(),
     index: createMemoryVectorIndex({ dim: 64 }),
     embedder: createHashingEmbedder(64),
-    router: createAbRouter({ a: createOfflineParaphraser(), salt: 't' }),
+    router: createAbRouter({ a: o.paraphraser ?? createOfflineParaphraser(), salt: 't' }),
     docs: createMemoryDocStore(),
     vocabulary: DEFAULT_VOCABULARY,
     scoring: { ...DEFAULT_SCORING_CONFIG, epsilon: 0 },
@@ -56,7 +66,13 @@ function bareApi(o: { failEmits?: () => boolean; onSleep?: (n: number) => Promis
     erasures: { publish: async () => {} },
     sessions: {
       registry: createMemorySessionRegistry({ clock }),
-      idempotency: createMemoryIdempotencyStore({ clock }),
+      idempotency: {
+        ...idempotency,
+        complete: async (...args) => {
+          if (o.failComplete?.()) throw new Error('store away');
+          return idempotency.complete(...args);
+        },
+      },
       readYourWrites: {
         maxWaitMs: 200,
         pollMs: 20,
@@ -285,6 +301,107 @@ describe('after a selection', () => {
     expect(late.status).toBe(409);
     expect(late.body.error).toBe('already_selected');
     expect(api.events.map((e) => e.type)).toEqual(['recommend', 'paraphrase', 'selection']);
+  });
+});
+
+/** The offline paraphraser, held on each call until the test lets it answer (a slow LLM). */
+function heldParaphraser() {
+  const offline = createOfflineParaphraser();
+  let called: () => void = () => {};
+  const calledOnce = new Promise<void>((r) => {
+    called = r;
+  });
+  let release: () => void = () => {};
+  const released = new Promise<void>((r) => {
+    release = r;
+  });
+  const paraphraser: Paraphraser = {
+    provider: offline.provider,
+    model: offline.model,
+    paraphrase: async (input) => {
+      called();
+      await released;
+      return offline.paraphrase(input);
+    },
+  };
+  return { paraphraser, calledOnce, release };
+}
+
+describe('a /select while a /paraphrase waits on the LLM', () => {
+  it('refuses a chosen_index: there are no candidates yet to check it against', async () => {
+    const held = heldParaphraser();
+    const api = bareApi({ paraphraser: held.paraphraser });
+    const sid = await opened(api);
+    const inFlight = api.post('/paraphrase', para(sid));
+    await held.calledOnce;
+    const indexed = await api.post('/select', {
+      recommend_session_id: sid,
+      user_id: 'alice',
+      chosen_index: 7,
+    });
+    expect(indexed.status).toBe(409);
+    expect(indexed.body.error).toBe('paraphrase_in_progress');
+    held.release();
+    expect((await inFlight).status).toBe(200);
+    expect(api.events.map((e) => e.type)).toEqual(['recommend', 'paraphrase']);
+  });
+
+  it('takes a selection without an index, and the paraphrase that lands after it is 409 and emits no B', async () => {
+    const held = heldParaphraser();
+    const api = bareApi({ paraphraser: held.paraphraser });
+    const sid = await opened(api);
+    const inFlight = api.post('/paraphrase', para(sid));
+    await held.calledOnce;
+    const own = await api.post('/select', {
+      recommend_session_id: sid,
+      user_id: 'alice',
+      chosen_index: null,
+    });
+    expect(own.status).toBe(200);
+    held.release();
+    const late = await inFlight;
+    expect(late.status).toBe(409);
+    expect(late.body.error).toBe('already_selected');
+    expect(api.events.map((e) => e.type)).toEqual(['recommend', 'selection']);
+  });
+
+  it('lets the paraphrase emit when no selection came meanwhile, and then checks chosen_index', async () => {
+    const held = heldParaphraser();
+    const api = bareApi({ paraphraser: held.paraphraser });
+    const sid = await opened(api);
+    const inFlight = api.post('/paraphrase', para(sid));
+    await held.calledOnce;
+    held.release();
+    const done = await inFlight;
+    expect(done.status).toBe(200);
+    const n = (done.body.candidates as string[]).length;
+    const out = await api.post('/select', { recommend_session_id: sid, user_id: 'alice', chosen_index: n });
+    expect(out.status).toBe(400);
+    const ok = await api.post('/select', { recommend_session_id: sid, user_id: 'alice', chosen_index: 0 });
+    expect(ok.status).toBe(200);
+    expect(api.events.map((e) => e.type)).toEqual(['recommend', 'paraphrase', 'selection']);
+  });
+});
+
+describe('a /select whose first answer was never stored', () => {
+  it('is answered as a replay on retry (same event id and as_of), not 409, and emits no second C', async () => {
+    let failComplete = true;
+    const api = bareApi({ failComplete: () => failComplete });
+    const sid = await opened(api);
+    const body = { recommend_session_id: sid, user_id: 'alice', chosen_index: null };
+    const first = await api.post('/select', body, { 'idempotency-key': 'sel-lost' });
+    expect(first.status).toBe(200);
+    failComplete = false;
+    api.advance(61_000); // the pending claim (60 s) lapses: the retry runs the handler again
+    const retry = await api.post('/select', body, { 'idempotency-key': 'sel-lost' });
+    expect(retry.status).toBe(200);
+    expect(retry.headers.get('idempotent-replayed')).toBe('true');
+    expect(retry.body).toEqual(first.body);
+    expect(api.ofType('selection')).toHaveLength(1);
+    // Another key is another selection: still refused.
+    const other = await api.post('/select', body, { 'idempotency-key': 'sel-other' });
+    expect(other.status).toBe(409);
+    expect(other.body.error).toBe('already_selected');
   });
 });
 
