@@ -12,7 +12,7 @@ import { createKpiView } from '../analytics/kpis.ts';
 import { environment, logLine } from '../common/environment.ts';
 import { MetricsRegistry, serveToClusterPrimary } from '../common/metrics.ts';
 import { DEFAULT_VOCABULARY } from '../schemas/index.ts';
-import { embedderFromEnv } from '../streams/embeddings/embedder-from-env.ts';
+import { embedderFromEnv, parseEmbeddingsEnv } from '../streams/embeddings/embedder-from-env.ts';
 import { createKafkaLog } from '../streams/log/kafka-log.ts';
 import { createRetrier } from '../streams/runtime/retry.ts';
 import { createRedisErasureRegistry } from '../streams/stores/erasure-registry.ts';
@@ -40,6 +40,8 @@ const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 let config: ApiConfig;
 try {
   config = parseApiConfig(environment());
+  // The embeddings variables too, so a bad one stops the start with exit 2 and its message.
+  parseEmbeddingsEnv(environment());
 } catch (err) {
   process.stderr.write(`${(err as Error).message}\n`);
   process.exit(2);

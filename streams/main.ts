@@ -18,7 +18,7 @@ import { readLogsFromMongo } from '../simulator/offline/mongo-logs.ts';
 import { createWorkerReclusterer } from './clustering/worker-reclusterer.ts';
 import { createRegistrySerde, type EventSerde, jsonSerde, registrySubjects } from './codec/serde.ts';
 import { parseStreamConfig } from './config.ts';
-import { embedderFromEnv } from './embeddings/embedder-from-env.ts';
+import { embedderFromEnv, parseEmbeddingsEnv } from './embeddings/embedder-from-env.ts';
 import { createKafkaLog } from './log/kafka-log.ts';
 import { createRetrier } from './runtime/retry.ts';
 import { createMemoryErasureAuditStore, createMongoErasureAuditStore } from './stores/erasure-audit.ts';
@@ -35,6 +35,8 @@ const redactUrl = (u: string) => u.replace(/\/\/([^:@/]+):[^@/]+@/, '//$1:***@')
 let config: ReturnType<typeof parseStreamConfig>;
 try {
   config = parseStreamConfig(environment());
+  // The embeddings variables too, so a bad one stops the start with exit 2 and its message.
+  parseEmbeddingsEnv(environment());
 } catch (err) {
   process.stderr.write(`${(err as Error).message}\n`);
   process.exit(2);
