@@ -2,9 +2,8 @@ import { DEFAULT_SCORING_CONFIG, type ScoringConfig } from '../api/scoring/index
 import { evaluate, type RunReport } from './evaluate.ts';
 import { seedPersonaClusters } from './persona-clusters.ts';
 import { isContextDependent, type Persona } from './personas/schema.ts';
-import type { ContextSample } from './pools/contexts.ts';
 import { inProcessClient, newWheel, type WheelModels, wheelPacer } from './run-evaluation.ts';
-import { simulate } from './simulate.ts';
+import { type SimulationOptions, simulate } from './simulate.ts';
 
 /**
  * The scorer's components switched on one at a time, all through α/β of the same scorer
@@ -67,17 +66,13 @@ export function ablationSettings(
   };
 }
 
-export interface AblationOptions {
-  readonly personas: readonly Persona[];
-  readonly contexts: readonly ContextSample[];
-  readonly sessions: number;
-  readonly seed: number;
-  readonly usersPerPersona?: number;
-  /** Rounds between two cohorts of new users (default 3, as `simulate`). */
-  readonly cohortGap?: number;
+/** The simulation's own options (same meanings and defaults as `simulate`), plus the ablation's. */
+export interface AblationOptions
+  extends Pick<
+    SimulationOptions,
+    'personas' | 'contexts' | 'sessions' | 'seed' | 'usersPerPersona' | 'cohortGap' | 'docFieldRate'
+  > {
   readonly scoring?: Partial<ScoringConfig>;
-  /** Share of requests that declare the doc field (default 0.5, as `simulate`). */
-  readonly docFieldRate?: number;
   /** The embedder and paraphraser of every pass (default: the offline ones), as `runEvaluation`. */
   readonly models?: WheelModels;
   /** Personalised variants start with J seeded from the personas (`seedPersonaClusters`). */
