@@ -1,16 +1,10 @@
 import { Hono } from 'hono';
-import type { ClusterProfile, UserProfile } from '../../schemas/index.ts';
 import { ApiError, UpstreamError } from '../errors.ts';
+import { createRecommendSources, recommendInputs, scoreRecommendation } from '../recommend-core.ts';
 import { buildRecommendEvent } from '../recommend-event.ts';
 import { parseBody } from '../request-body.ts';
 import { detectLanguage, type RecommendResponse, recommendRequestSchema } from '../schemas.ts';
-import {
-  explorationDraw,
-  pickCluster,
-  SCORER_VERSION,
-  type ScoringConfig,
-  scoreOptions,
-} from '../scoring/index.ts';
+import { explorationDraw, SCORER_VERSION } from '../scoring/index.ts';
 import { decodeAsOf, type ProfileWants, readProfileWhen } from '../sessions/read-your-writes.ts';
 import type { NewSession } from '../sessions/session-registry.ts';
 import type { RouteContext } from './context.ts';
@@ -27,17 +21,7 @@ export function recommendRoutes(ctx: RouteContext) {
   const { deps, newId, sessions, storeError } = ctx;
   const { registry } = sessions;
   const m = deps.metrics;
-  const k = deps.neighbours ?? 20;
-  const scoring: ScoringConfig = deps.personalised ? deps.scoring : { ...deps.scoring, beta: 0 };
-  let clusterCache: { at: number; list: ClusterProfile[] } | null = null;
-
-  const clustersNow = async (): Promise<ClusterProfile[]> => {
-    const now = deps.clock();
-    if (clusterCache && now - clusterCache.at < (deps.clusterCacheMs ?? 5000)) return clusterCache.list;
-    const list = await deps.clusters.clusters();
-    clusterCache = { at: now, list };
-    return list;
-  };
+  const sources = createRecommendSources(deps);
 
   /** A session under the client's id, if no session ever had it: 409 otherwise, 503 if unknowable. */
   const openClientSession = async (id: string, s: NewSession): Promise<void> => {
@@ -105,52 +89,30 @@ export function recommendRoutes(ctx: RouteContext) {
         ? Promise.resolve(body.recommend_session_id)
         : openServerSession(newSession, reasons);
     let rywOutcome: { waitedMs: number; satisfied: boolean } = { waitedMs: 0, satisfied: false };
-    const readProfile = () => deps.profiles.getMany([body.user_id]).then((r) => r[0] ?? null);
-
-    const [embedding] = await deps.embedder.embed([body.text]);
-    const [profileRes, clusterIdRes, clustersRes, neighboursRes, historyRes] = await Promise.allSettled([
-      deps.personalised
-        ? ryw
-          ? readProfileWhen(readProfile, wants, sessions.readYourWrites).then((r) => {
-              rywOutcome = r;
-              return r.profile;
-            })
-          : readProfile()
-        : Promise.resolve(null),
-      deps.personalised
-        ? deps.clusters.clusterOf([body.user_id]).then((r) => r[0] ?? null)
-        : Promise.resolve(null),
-      deps.personalised ? clustersNow() : Promise.resolve([] as ClusterProfile[]),
-      deps.index.search(embedding!, k, { language }),
-      body.doc_id ? deps.docs.history(body.doc_id) : Promise.resolve({}),
-    ]);
-    let profile: UserProfile | null = null;
-    if (profileRes.status === 'fulfilled') profile = profileRes.value;
-    else storeError('profiles', profileRes.reason, reasons);
-    const clusterId = clusterIdRes.status === 'fulfilled' ? clusterIdRes.value : null;
-    if (clusterIdRes.status === 'rejected' && profileRes.status === 'fulfilled') {
-      storeError('clusters', clusterIdRes.reason, reasons);
-    }
-    if (profile && clusterId !== null) profile = { ...profile, cluster_id: clusterId };
-    let clusters: ClusterProfile[] = [];
-    if (clustersRes.status === 'fulfilled') clusters = clustersRes.value;
-    else if (clusterIdRes.status === 'fulfilled') storeError('clusters', clustersRes.reason, reasons);
-    const neighbours = neighboursRes.status === 'fulfilled' ? neighboursRes.value : [];
-    if (neighboursRes.status === 'rejected') storeError('vector_index', neighboursRes.reason, reasons);
-    const history = historyRes.status === 'fulfilled' ? historyRes.value : {};
-    if (historyRes.status === 'rejected') storeError('documents', historyRes.reason, reasons);
+    const inputs = await recommendInputs(sources, {
+      userId: body.user_id,
+      text: body.text,
+      language,
+      docId: body.doc_id,
+      ...(ryw
+        ? {
+            readProfile: () =>
+              readProfileWhen(() => sources.readUser(body.user_id), wants, sessions.readYourWrites).then(
+                (r) => {
+                  rywOutcome = r;
+                  return r.profile;
+                },
+              ),
+          }
+        : {}),
+    });
+    for (const f of inputs.failures) storeError(f.store, f.error, reasons);
+    const { profile, neighbours, history } = inputs;
 
     const sessionId = await sessionIdP;
-    const cluster = deps.personalised ? pickCluster(profile, clusters, embedding!, scoring) : null;
-    const result = scoreOptions({
-      vocabulary: deps.vocabulary,
+    const { result, cluster } = scoreRecommendation(sources, inputs, {
       language,
-      neighbours,
-      doc: { field: body.doc_field ?? null, history },
-      profile,
-      embedding: embedding!,
-      cluster,
-      config: scoring,
+      docField: body.doc_field ?? null,
       draw: explorationDraw(sessionId),
     });
     const { variant } = deps.router.paraphraserFor(body.user_id);

@@ -6,7 +6,7 @@ import net from 'node:net';
 import { pathToFileURL } from 'node:url';
 import { serve } from '@hono/node-server';
 import { Hono } from 'hono';
-import { createApi } from '../../api/app.ts';
+import { type ApiDeps, createApi } from '../../api/app.ts';
 import type { EventSink } from '../../api/event-sink.ts';
 import { createAbRouter } from '../../api/paraphrase/ab-router.ts';
 import { createOfflineParaphraser } from '../../api/paraphrase/offline-paraphraser.ts';
@@ -153,7 +153,9 @@ async function serveMain(params: ServeParams): Promise<void> {
     },
   };
   const embedder = createHashingEmbedder(dim);
-  const app = createApi({
+  // One set of dependencies for the API and the in-process ceiling: the same stores, config and
+  // cluster cache settings on both sides of recommend_overhead_ratio.
+  const deps: ApiDeps = {
     events,
     profiles,
     clusters,
@@ -166,7 +168,8 @@ async function serveMain(params: ServeParams): Promise<void> {
     personalised: true,
     metrics: new MetricsRegistry(),
     clock: Date.now,
-  });
+  };
+  const app = createApi(deps);
   const bare = new Hono();
   bare.get('/bare', (c) => c.json({ ok: true }));
   bare.post('/bare', async (c) => {
@@ -195,18 +198,7 @@ async function serveMain(params: ServeParams): Promise<void> {
   };
   process.send!(ready);
 
-  const inProcess = inProcessRecommender(
-    {
-      embedder,
-      profiles,
-      clusters,
-      index,
-      docs,
-      vocabulary: DEFAULT_VOCABULARY,
-      scoring: DEFAULT_SCORING_CONFIG,
-    },
-    bodies,
-  );
+  const inProcess = inProcessRecommender(deps, bodies);
   let profiler: Session | null = null;
   process.on('message', (m: { type: string; id?: number }) => {
     if (m.type === 'in-process') {
