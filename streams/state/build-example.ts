@@ -12,6 +12,11 @@ import type { SessionRecord } from './session-join.ts';
 export interface Held {
   readonly rec: SessionRecord;
   readonly ts: number;
+  /**
+   * The session revision that last emitted this event (0: never emitted yet). The session's last
+   * emission is the set of its events marked with its current revision (see `sameAsEmitted`).
+   */
+  rev: number;
 }
 
 /** What a session holds at one moment (B and C sorted by time): the input of `buildExample`. */

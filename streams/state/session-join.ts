@@ -16,6 +16,7 @@ import {
   release,
   repeated,
   type Session,
+  sameAsEmitted,
   snapshotNow,
   type TopicProgress,
 } from './session-state.ts';
@@ -205,7 +206,7 @@ export class SessionJoin {
     } else {
       // A session's first offset per topic keeps the commit at or before it while it is live.
       this.track(s, tp, rec.offset);
-      if (s.ids.has(ev.event_id)) {
+      if (s.hasId(ev.event_id)) {
         // An exact duplicate (producer retry, replay): already part of this session's example.
       } else if (s.status === 'tombstone' || s.status === 'retired') {
         this.dead(rec, 'session_closed', `session ${s.id} closed and its grace period ended`);
@@ -298,12 +299,12 @@ export class SessionJoin {
     if (s.firstOff[i]! >= 0) return;
     // Only the first offset per topic holds back the commit position; later ones are higher.
     s.firstOff[i] = offset;
-    tp.firsts.push({ offset, s });
+    tp.firsts.push(offset, s);
   }
 
   private add(s: Session, rec: SessionRecord, ts: number): void {
-    s.ids.add(rec.event.event_id);
-    const held = { rec, ts };
+    s.addId(rec.event.event_id);
+    const held: Held = { rec, ts, rev: 0 };
     switch (rec.event.type) {
       case 'recommend':
         s.a = held;
@@ -358,7 +359,8 @@ export class SessionJoin {
 
   private minTopicTs(ps: PartitionState): number {
     let m = Number.POSITIVE_INFINITY;
-    for (const tp of ps.topics.values()) if (tp.maxTs < m) m = tp.maxTs;
+    const tps = ps.topicList;
+    for (let i = 0; i < tps.length; i++) if (tps[i]!.maxTs < m) m = tps[i]!.maxTs;
     return m;
   }
 
@@ -394,15 +396,14 @@ export class SessionJoin {
       const limit = s.anchor + this.windowMs + this.graceMs;
       this.dropBeyond(s, limit);
       const windowEnd = s.anchor + this.windowMs;
-      const inWindow = contentBefore(s, windowEnd);
-      if (inWindow.sig !== s.emittedSig) this.emit(s, inWindow, 'window');
+      if (!sameAsEmitted(s, windowEnd)) this.emit(s, contentBefore(s, windowEnd), 'window');
       // With no event at or after the window end, the whole content is what was just compared
       // (and is now emitted): nothing more to emit.
       if (anyFrom(s, windowEnd)) this.maybeEmitComplete(s);
       this.schedule(s);
     } else if (s.status === 'closed') {
-      const all = contentBefore(s, Number.POSITIVE_INFINITY);
-      if (all.sig !== s.emittedSig) this.emit(s, all, 'grace');
+      const all = Number.POSITIVE_INFINITY;
+      if (!sameAsEmitted(s, all)) this.emit(s, contentBefore(s, all), 'grace');
       s.status = 'tombstone';
       release(s);
       this.schedule(s);
@@ -417,7 +418,8 @@ export class SessionJoin {
 
   private dropBeyond(s: Session, limit: number): void {
     let why: string | null = null;
-    const beyond = (h: Held) => h.ts >= limit && !(s.emittedIds?.has(h.rec.event.event_id) ?? false);
+    // An event that was part of an emitted revision is never dead-lettered afterwards.
+    const beyond = (h: Held) => h.ts >= limit && h.rev === 0;
     if (s.a && beyond(s.a)) {
       why ??= beyondWhy(limit);
       this.dead(s.a.rec, 'beyond_grace', why);
@@ -439,32 +441,30 @@ export class SessionJoin {
     const limit = s.status === 'open' ? s.anchor + this.windowMs : Number.POSITIVE_INFINITY;
     // Cheap presence check first: most pushes add to a session that is not complete yet.
     if (!(s.a !== null && s.a.ts < limit && anyBefore(s.bs, limit) && anyBefore(s.cs, limit))) return;
-    const c = contentBefore(s, limit);
-    if (c.a && c.b && c.c && c.sig !== s.emittedSig) {
-      this.emit(s, c, s.status === 'open' ? 'complete' : 'grace');
+    if (!sameAsEmitted(s, limit)) {
+      this.emit(s, contentBefore(s, limit), s.status === 'open' ? 'complete' : 'grace');
     }
   }
 
-  private emit(s: Session, c: { items: Content; sig: string }, closedBy: TrainingExample['closed_by']): void {
-    s.revision += 1;
-    s.emittedSig = c.sig;
-    const { a, bs, cs } = c.items;
-    if (s.emittedIds === null) s.emittedIds = new Set();
-    const emitted = s.emittedIds;
-    if (a) emitted.add(a.rec.event.event_id);
-    for (const h of bs) emitted.add(h.rec.event.event_id);
-    for (const h of cs) emitted.add(h.rec.event.event_id);
-    const late = closedBy === 'grace' && hasLate(c.items, s.anchor + this.windowMs);
-    if (this.allRepeated(s.ps, c.items)) return;
-    this.out.examples.push(buildExample(s.id, s.revision, c.items, closedBy, late, this.gapMs));
+  private emit(s: Session, c: Content, closedBy: TrainingExample['closed_by']): void {
+    const rev = s.revision + 1;
+    s.revision = rev;
+    // Mark this revision's events: they are the last emission now (see `sameAsEmitted`).
+    if (c.a) c.a.rev = rev;
+    for (let i = 0; i < c.bs.length; i++) c.bs[i]!.rev = rev;
+    for (let i = 0; i < c.cs.length; i++) c.cs[i]!.rev = rev;
+    s.emittedCount = (c.a ? 1 : 0) + c.bs.length + c.cs.length;
+    const late = closedBy === 'grace' && hasLate(c, s.anchor + this.windowMs);
+    if (this.allRepeated(s.ps, c)) return;
+    this.out.examples.push(buildExample(s.id, rev, c, closedBy, late, this.gapMs));
   }
 
   /** Whether every event of this content was processed, and so emitted, before the restore. */
-  private allRepeated(ps: PartitionState, items: Content): boolean {
+  private allRepeated(ps: PartitionState, c: Content): boolean {
     if (ps.resume === null) return false;
     const at = this.deadlineNow ?? ps.wm;
-    const held = [...(items.a ? [items.a] : []), ...items.bs, ...items.cs];
-    return held.every((h) => repeated(ps, ps.topics.get(h.rec.topic)!.index, h.rec.offset, at));
+    const rep = (h: Held) => repeated(ps, ps.topics.get(h.rec.topic)!.index, h.rec.offset, at);
+    return (c.a === null || rep(c.a)) && c.bs.every(rep) && c.cs.every(rep);
   }
 
   private dead(rec: SessionRecord, code: DeadLetterCode, reason: string): void {

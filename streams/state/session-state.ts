@@ -16,13 +16,14 @@ export /**
  */
 type Status = 'open' | 'closed' | 'tombstone' | 'retired';
 
-export interface Session {
-  readonly id: string;
-  readonly ps: PartitionState;
+/**
+ * One session's state. A class with every field set in the constructor, so all sessions share one
+ * hidden class (the hot paths read them at every event).
+ */
+export class Session {
   status: Status;
   anchor: number;
   deadline: number;
-  readonly ids: Set<string>;
   a: Held | null;
   /** B and C events (sorted); emptied once the session is a tombstone (see `release`). */
   readonly bs: Held[];
@@ -30,32 +31,84 @@ export interface Session {
   revision: number;
   /** Per input topic: offset of the session's first event there (−1: none). */
   readonly firstOff: number[];
-  /** Signature (sorted event ids) of the last emitted content. */
-  emittedSig: string;
-  /** Every event id already part of an emitted revision: never dead-lettered afterwards. */
-  emittedIds: Set<string> | null;
+  /**
+   * How many events the last emitted revision held. Its events are exactly the held ones whose
+   * `rev` is this session's `revision` (see `sameAsEmitted`): that replaces comparing a signature
+   * string of the sorted event ids, which was built on every check.
+   */
+  emittedCount: number;
   gone: boolean;
-}
+  /** Event ids seen (duplicates are dropped): a short array — sessions have a handful — then a Set. */
+  private idList: string[];
+  private idSet: Set<string> | null;
 
-interface OffsetEntry {
-  readonly offset: number;
-  readonly s: Session;
-}
-
-class OffsetQueue {
-  private items: OffsetEntry[] = [];
-  private head = 0;
-  push(e: OffsetEntry): void {
-    this.items.push(e);
+  constructor(
+    readonly id: string,
+    readonly ps: PartitionState,
+    ts: number,
+    windowMs: number,
+    topics: number,
+  ) {
+    this.status = 'open';
+    this.anchor = ts;
+    this.deadline = ts + windowMs;
+    this.a = null;
+    this.bs = [];
+    this.cs = [];
+    this.revision = 0;
+    const firstOff: number[] = [];
+    for (let i = 0; i < topics; i++) firstOff.push(-1);
+    this.firstOff = firstOff;
+    this.emittedCount = 0;
+    this.gone = false;
+    this.idList = [];
+    this.idSet = null;
   }
-  /** The oldest entry whose session is live (not released), dropping the others. */
-  front(): OffsetEntry | undefined {
-    while (this.head < this.items.length && this.items[this.head]!.s.gone) this.head++;
-    if (this.head > 1024 && this.head * 2 > this.items.length) {
-      this.items = this.items.slice(this.head);
+
+  hasId(id: string): boolean {
+    if (this.idSet !== null) return this.idSet.has(id);
+    const xs = this.idList;
+    for (let i = 0; i < xs.length; i++) if (xs[i] === id) return true;
+    return false;
+  }
+
+  addId(id: string): void {
+    if (this.idSet !== null) {
+      this.idSet.add(id);
+      return;
+    }
+    this.idList.push(id);
+    // Linear scans stay cheaper than hashing up to a few dozen ids; a session flooded with events
+    // (a misbehaving client) must not make each of them cost O(n).
+    if (this.idList.length > 16) {
+      this.idSet = new Set(this.idList);
+      this.idList = [];
+    }
+  }
+}
+
+/**
+ * Per topic-partition, the first offset of each session there, in offset order (two parallel
+ * arrays instead of one entry object per session).
+ */
+class OffsetQueue {
+  private offsets: number[] = [];
+  private sessions: Session[] = [];
+  private head = 0;
+  push(offset: number, s: Session): void {
+    this.offsets.push(offset);
+    this.sessions.push(s);
+  }
+  /** The offset of the oldest entry whose session is live (not released), dropping the others. */
+  front(): number | undefined {
+    const ss = this.sessions;
+    while (this.head < ss.length && ss[this.head]!.gone) this.head++;
+    if (this.head > 1024 && this.head * 2 > ss.length) {
+      this.offsets = this.offsets.slice(this.head);
+      this.sessions = ss.slice(this.head);
       this.head = 0;
     }
-    return this.items[this.head];
+    return this.head < this.sessions.length ? this.offsets[this.head] : undefined;
   }
 }
 
@@ -73,6 +126,8 @@ export interface PartitionState {
   readonly partition: number;
   wm: number;
   readonly topics: Map<string, TopicProgress>;
+  /** The same, by topic index: iterated per event (minimum progress) without a Map iterator. */
+  readonly topicList: readonly TopicProgress[];
   readonly sessions: Map<string, Session>;
   readonly deadlines: MinHeap<Session>;
   /** Positions and time state a replay could start from, oldest first (see `checkpoints`). */
@@ -100,66 +155,83 @@ export function newSession(
   windowMs: number,
   topics: number,
 ): Session {
+  return new Session(id, ps, ts, windowMs, topics);
+}
+
+/** How many of a time-sorted list lie before event time `limit` (a prefix; usually all). */
+function countBefore(list: readonly Held[], limit: number): number {
+  let n = list.length;
+  while (n > 0 && list[n - 1]!.ts >= limit) n--;
+  return n;
+}
+
+/**
+ * What a session holds before event time `limit` (B and C sorted by time). The lists themselves
+ * when they lie wholly before it (the usual case): the result is read at once, never kept.
+ */
+export function contentBefore(s: Session, limit: number): Content {
+  const a = s.a !== null && s.a.ts < limit ? s.a : null;
+  const nb = countBefore(s.bs, limit);
+  const nc = countBefore(s.cs, limit);
   return {
-    id,
-    ps,
-    status: 'open',
-    anchor: ts,
-    deadline: ts + windowMs,
-    ids: new Set(),
-    a: null,
-    bs: [],
-    cs: [],
-    revision: 0,
-    firstOff: Array.from({ length: topics }, () => -1),
-    emittedSig: '',
-    emittedIds: null,
-    gone: false,
+    a,
+    bs: nb === s.bs.length ? s.bs : s.bs.slice(0, nb),
+    cs: nc === s.cs.length ? s.cs : s.cs.slice(0, nc),
   };
 }
 
 /**
- * What a session holds before event time `limit`, its signature (the sorted event ids: equal
- * signatures mean an emission would repeat the last one) and which of A, B, C it has.
+ * Whether what the session holds before `limit` is exactly the content of its last emission (an
+ * emission now would repeat it), without building it: held events are distinct (duplicates are
+ * dropped), the last emission's are those marked with the current revision, so equal counts and
+ * every one marked means the same set. Before any emission (count 0) only empty content matches.
  */
-export function contentBefore(
-  s: Session,
-  limit: number,
-): { items: Content; sig: string; a: boolean; b: boolean; c: boolean } {
-  const a = s.a && s.a.ts < limit ? s.a : null;
-  const bs = s.bs.filter((h) => h.ts < limit);
-  const cs = s.cs.filter((h) => h.ts < limit);
-  const ids: string[] = [];
-  if (a) ids.push(a.rec.event.event_id);
-  for (const h of bs) ids.push(h.rec.event.event_id);
-  for (const h of cs) ids.push(h.rec.event.event_id);
-  sortStrings(ids);
-  return {
-    items: { a, bs, cs },
-    sig: ids.join('\u0000'),
-    a: a !== null,
-    b: bs.length > 0,
-    c: cs.length > 0,
-  };
+export function sameAsEmitted(s: Session, limit: number): boolean {
+  const rev = s.revision;
+  let n = 0;
+  if (s.a !== null && s.a.ts < limit) {
+    if (s.a.rev !== rev) return false;
+    n++;
+  }
+  const nb = markedBefore(s.bs, limit, rev);
+  if (nb < 0) return false;
+  const nc = markedBefore(s.cs, limit, rev);
+  if (nc < 0) return false;
+  return n + nb + nc === s.emittedCount;
+}
+
+/** How many of a sorted list lie before `limit`, or −1 if one of them is not marked `rev`. */
+function markedBefore(list: readonly Held[], limit: number, rev: number): number {
+  let n = 0;
+  for (; n < list.length; n++) {
+    const h = list[n]!;
+    if (h.ts >= limit) break;
+    if (h.rev !== rev) return -1;
+  }
+  return n;
 }
 
 /** A partition with nothing read yet from any of `inputTopics`. */
 export function newPartitionState(partition: number, inputTopics: readonly string[]): PartitionState {
   const topics = new Map<string, TopicProgress>();
+  const topicList: TopicProgress[] = [];
   for (const [i, t] of inputTopics.entries()) {
-    topics.set(t, {
+    const tp: TopicProgress = {
       topic: t,
       index: i,
       maxTs: MIN_WM,
       lastOffset: -1,
       nextFromRestore: null,
       firsts: new OffsetQueue(),
-    });
+    };
+    topics.set(t, tp);
+    topicList.push(tp);
   }
   return {
     partition,
     wm: MIN_WM,
     topics,
+    topicList,
     sessions: new Map(),
     deadlines: new MinHeap<Session>(),
     snapshots: [],
@@ -184,8 +256,8 @@ export function partitionCheckpoints(ps: PartitionState, replayMs: number, res: 
   const cut: number[] = [];
   for (const tp of ps.topics.values()) {
     const f = tp.firsts.front();
-    if (f) live = true;
-    cut.push(f ? f.offset : Number.POSITIVE_INFINITY);
+    if (f !== undefined) live = true;
+    cut.push(f ?? Number.POSITIVE_INFINITY);
   }
   let start = now;
   if (live) {
@@ -221,7 +293,7 @@ export function snapshotNow(ps: PartitionState): Snapshot {
   const offsets: (number | null)[] = [];
   const maxTs: number[] = [];
   let hi = MIN_WM;
-  for (const tp of ps.topics.values()) {
+  for (const tp of ps.topicList) {
     offsets.push(tp.lastOffset >= 0 ? tp.lastOffset + 1 : tp.nextFromRestore);
     maxTs.push(tp.maxTs);
     if (tp.maxTs > hi) hi = tp.maxTs;
@@ -253,8 +325,7 @@ export function release(s: Session): void {
   s.a = null;
   s.bs.length = 0;
   s.cs.length = 0;
-  s.emittedIds = null;
-  s.emittedSig = '';
+  s.emittedCount = 0;
 }
 
 /** Whether the session holds an event at or after `limit` (lists are sorted by time). */
@@ -266,19 +337,6 @@ export function anyFrom(s: Session, limit: number): boolean {
   );
 }
 
-/** In place, ascending by UTF-16 code units: what `Array.prototype.sort()` does, faster for a few ids. */
-function sortStrings(xs: string[]): void {
-  for (let i = 1; i < xs.length; i++) {
-    const x = xs[i]!;
-    let j = i - 1;
-    while (j >= 0 && xs[j]! > x) {
-      xs[j + 1] = xs[j]!;
-      j--;
-    }
-    xs[j + 1] = x;
-  }
-}
-
 export function anyBefore(list: readonly Held[], limit: number): boolean {
   // Sorted by time: the first one is the earliest.
   return list.length > 0 && list[0]!.ts < limit;
@@ -287,7 +345,9 @@ export function anyBefore(list: readonly Held[], limit: number): boolean {
 export function insertSorted(list: Held[], h: Held): void {
   let i = list.length;
   while (i > 0 && cmpHeld(list[i - 1]!, h) > 0) i--;
-  list.splice(i, 0, h);
+  // Events mostly arrive in time order: appending is the common case.
+  if (i === list.length) list.push(h);
+  else list.splice(i, 0, h);
 }
 
 function cmpHeld(x: Held, y: Held): number {
@@ -299,5 +359,9 @@ function cmpHeld(x: Held, y: Held): number {
 
 export function hasLate(c: Content, windowEnd: number): boolean {
   if (c.a && c.a.ts >= windowEnd) return true;
-  return c.bs.some((h) => h.ts >= windowEnd) || c.cs.some((h) => h.ts >= windowEnd);
+  // Sorted by time: the last one is the latest.
+  return (
+    (c.bs.length > 0 && c.bs[c.bs.length - 1]!.ts >= windowEnd) ||
+    (c.cs.length > 0 && c.cs[c.cs.length - 1]!.ts >= windowEnd)
+  );
 }
