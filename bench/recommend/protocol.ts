@@ -55,5 +55,7 @@ export interface InProcessDone {
   readonly calls: number;
   /** The longest worker's wall time, ms. */
   readonly ms: number;
+  /** CPU time the workers' processes spent over the run, ms, summed. */
+  readonly cpuMs: number;
   readonly workers: number;
 }

@@ -242,8 +242,16 @@ export async function runRecommendBench(opts: RecommendBenchOptions = {}): Promi
     );
     const inProc = await server.inProcess(inProcessS * 1000);
     const inProcessRate = round(inProc.calls / (inProc.ms / 1000));
+    // CPU per call on both sides: on a shared machine the rates move with what else runs, the
+    // CPU each request costs much less (a diagnostic next to the ratio, which stays rate ÷ rate).
+    const cpuPerCall = {
+      http_ms: round((1000 * recMax.server_cpu_cores) / Math.max(1, recMax.rps), 3),
+      in_process_ms: round(inProc.cpuMs / Math.max(1, inProc.calls), 3),
+    };
+    const overheadRatioCpu = round(cpuPerCall.in_process_ms / Math.max(1e-9, cpuPerCall.http_ms), 3);
     log(
-      `  in-process search + scoring ${fmt(inProcessRate)} calls/s (${fmt(inProc.calls)} calls in ${inProc.workers} workers)`,
+      `  in-process search + scoring ${fmt(inProcessRate)} calls/s (${fmt(inProc.calls)} calls in ${inProc.workers} workers); ` +
+        `CPU per call ${cpuPerCall.in_process_ms} ms in process, ${cpuPerCall.http_ms} ms over HTTP (ratio ${overheadRatioCpu})`,
     );
 
     log(`  (b) /recommend at ${rate} req/s for ${rateDuration}s`);
@@ -385,6 +393,10 @@ export async function runRecommendBench(opts: RecommendBenchOptions = {}): Promi
         ...suffixed,
         server_workers: params.workers,
         recommend_ratio_vs_bare_post: round(recMax.rps / barePost.rps, 3),
+        /** Server CPU per /recommend at the max ÷ in-process CPU per call: the ratio with the machine's noise taken out. */
+        recommend_overhead_ratio_cpu: overheadRatioCpu,
+        recommend_cpu_ms_per_request: cpuPerCall.http_ms,
+        recommend_in_process_cpu_ms_per_call: cpuPerCall.in_process_ms,
         bare_post_rps_max: barePost.rps,
         recommend_p99_ms_at_1000rps_autocannon: bursty.p99_ms,
         /** 1: the server could not sustain the rate, and the p99 above is that of a growing queue. */
@@ -412,6 +424,8 @@ export async function runRecommendBench(opts: RecommendBenchOptions = {}): Promi
         'recommend_overhead_ratio = the autocannon max of POST /recommend ÷ the calls/s of the same search + scoring ' +
           'called in process (bench/recommend/in-process.ts) in the same workers at once, on the same data and bodies: ' +
           'what HTTP, body validation, building and serialising A and the JSON answer leave of the ceiling.',
+        'recommend_overhead_ratio_cpu = in-process CPU per call ÷ server CPU per /recommend at the max (all server processes): ' +
+          'the same comparison per unit of CPU, steadier than the rates when other work shares the machine; a diagnostic, not the target.',
         'recommend_ratio_vs_bare (no longer a suite figure) divides by GET /bare; recommend_ratio_vs_bare_post by POST /bare with the same body, parsed.',
         ...qdrantHalf.notes,
         'Percentiles are of every response time seen (not autocannon’s histogram, which has no p95).',

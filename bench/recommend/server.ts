@@ -98,6 +98,7 @@ async function clusterPrimary(params: ServeParams): Promise<void> {
           type: 'in-process-done',
           calls: all.reduce((a, x) => a + (x.calls as number), 0),
           ms: Math.max(...all.map((x) => x.ms as number)),
+          cpuMs: all.reduce((a, x) => a + (x.cpuMs as number), 0),
           workers: all.length,
         };
         process.send!(done);
@@ -202,8 +203,11 @@ async function serveMain(params: ServeParams): Promise<void> {
   let profiler: Session | null = null;
   process.on('message', (m: { type: string; id?: number }) => {
     if (m.type === 'in-process') {
+      const cpu0 = process.cpuUsage();
       void inProcess((m as unknown as InProcessMessage).durationMs).then(({ calls, ms }) => {
-        const done: InProcessDone = { type: 'in-process-done', calls, ms, workers: 1 };
+        const cpu = process.cpuUsage(cpu0);
+        const cpuMs = (cpu.user + cpu.system) / 1000;
+        const done: InProcessDone = { type: 'in-process-done', calls, ms, cpuMs, workers: 1 };
         process.send!(done);
       });
     } else if (m.type === 'cpu') {
