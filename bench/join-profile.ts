@@ -5,9 +5,10 @@
  *   node --cpu-prof --cpu-prof-dir=/tmp/prof --import tsx bench/join-profile.ts [--sessions 60000] [--runs 3]
  *   npx tsx bench/profile-summary.ts /tmp/prof/<file>.cpuprofile
  *
- * Generation happens before the clock and outside the profiled loop's hot frames; the traffic is
- * kept in memory (unlike join-throughput, which generates it chunk by chunk), which is fine for a
- * profile of where the operator's own time goes.
+ * Generation is outside the clock but inside the profile (its frames are the generator's:
+ * test/fixtures/synthetic-sessions.ts, bench/lib/join-workload.ts). For line-level figures run an
+ * esbuild bundle of this file (`npx esbuild bench/join-profile.ts --bundle --platform=node
+ * --format=esm --outfile=/tmp/jp.mjs`) under `node --cpu-prof`: the hot lines are the bundle's.
  */
 import { parseArgs } from 'node:util';
 import { Subject } from 'rxjs';
@@ -24,27 +25,26 @@ const runs = Number(args.runs);
 const partitions = 6;
 const inputTopics = [DEFAULT_TOPICS.recommend, DEFAULT_TOPICS.paraphrase, DEFAULT_TOPICS.selection];
 
-const placer = new Placer(partitions);
-const deliveries: SessionRecord[][] = [];
-for (const chunk of steadyTraffic({ sessions, users: 10_000, seed: 11, spacingMs: 50, partitions })) {
-  deliveries.push(
-    ...toDeliveries(
-      chunk.map((e) => placer.place(e)),
-      9000,
-    ),
-  );
-}
-const events = deliveries.reduce((n, d) => n + d.length, 0);
-
 for (let run = 0; run <= runs; run++) {
   const input = new Subject<JoinBatch>();
   let examples = 0;
   input.pipe(joinBySession({ inputTopics, windowMs: WINDOW_MS, graceMs: GRACE_MS })).subscribe((r) => {
     examples += r.examples.length;
   });
-  const t0 = performance.now();
-  for (const records of deliveries) input.next({ records });
-  const ms = performance.now() - t0;
+  // Generated chunk by chunk as in join-throughput: fresh objects and strings every run.
+  const placer = new Placer(partitions);
+  let ms = 0;
+  let events = 0;
+  for (const chunk of steadyTraffic({ sessions, users: 10_000, seed: 11, spacingMs: 50, partitions })) {
+    const deliveries: SessionRecord[][] = toDeliveries(
+      chunk.map((e) => placer.place(e)),
+      9000,
+    );
+    const t0 = performance.now();
+    for (const records of deliveries) input.next({ records });
+    ms += performance.now() - t0;
+    events += chunk.length;
+  }
   console.log(
     `${run === 0 ? 'warm-up' : `run ${run}`}: ${events} events in ${ms.toFixed(0)} ms = ` +
       `${Math.round((events / ms) * 1000)} events/s, ${examples} H`,
