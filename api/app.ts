@@ -1,6 +1,4 @@
 import { Hono } from 'hono';
-import { bodyLimit } from 'hono/body-limit';
-import { secureHeaders } from 'hono/secure-headers';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import type { MetricsRegistry } from '../common/metrics.ts';
 import type { OptionVocabulary } from '../schemas/index.ts';
@@ -13,7 +11,9 @@ import type { DocStore } from './docs/doc-store.ts';
 import { ApiError } from './errors.ts';
 import type { EventSink } from './event-sink.ts';
 import { allowedMethods } from './http/route-match.ts';
+import { secureResponseHeaders } from './http/secure-headers.ts';
 import {
+  bodySizeLimit,
   corsAllowList,
   DEFAULT_TRANSPORT_LIMITS,
   methodNotAllowed,
@@ -118,7 +118,7 @@ export function createApi(deps: ApiDeps) {
       m.inc('sentencify_http_requests_by_key_total', 'HTTP requests per API key name', { key: key.name });
   });
   // Transport rules before anything reads the request (README, Security).
-  app.use('*', secureHeaders());
+  app.use('*', secureResponseHeaders());
   app.use('*', transportLimits(security.limits ?? DEFAULT_TRANSPORT_LIMITS));
   app.use('*', corsAllowList(security.corsOrigins ?? []));
   app.use(
@@ -136,13 +136,10 @@ export function createApi(deps: ApiDeps) {
   );
   app.use(
     '*',
-    bodyLimit({
-      maxSize: MAX_BODY,
-      onError: () => {
-        throw new ApiError('payload_too_large', `the body is over the ${MAX_BODY}-byte limit`, {
-          status: 413,
-        });
-      },
+    bodySizeLimit(MAX_BODY, () => {
+      throw new ApiError('payload_too_large', `the body is over the ${MAX_BODY}-byte limit`, {
+        status: 413,
+      });
     }),
   );
 

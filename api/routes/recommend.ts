@@ -1,5 +1,6 @@
 import { Hono } from 'hono';
 import { ApiError, UpstreamError } from '../errors.ts';
+import { securedJson } from '../http/secure-headers.ts';
 import { createRecommendSources, recommendInputs, scoreRecommendation } from '../recommend-core.ts';
 import { buildRecommendEvent } from '../recommend-event.ts';
 import { parseBody } from '../request-body.ts';
@@ -154,6 +155,6 @@ export function recommendRoutes(ctx: RouteContext) {
         ? { read_your_writes: { waited_ms: rywOutcome.waitedMs, satisfied: rywOutcome.satisfied } }
         : {}),
     };
-    return c.json(response);
+    return securedJson(response);
   });
 }

@@ -1,4 +1,6 @@
+import { Hono } from 'hono';
 import { describe, expect, it } from 'vitest';
+import { bodySizeLimit } from '../../../../api/http/transport.ts';
 import { normaliseText } from '../../../../api/request-body.ts';
 import { secureApp } from '../../../helpers/secure-app.ts';
 
@@ -137,5 +139,63 @@ describe('normaliseText', () => {
   it('walks a deeply nested body without exhausting the stack', () => {
     const deep = JSON.parse(`${'['.repeat(50_000)}"x"${']'.repeat(50_000)}`);
     expect(() => normaliseText(deep)).not.toThrow();
+  });
+});
+
+describe('bodySizeLimit', () => {
+  const limited = () => {
+    const app = new Hono();
+    app.use(
+      '*',
+      bodySizeLimit(10, (c) => c.json({ error: 'payload_too_large' }, 413)),
+    );
+    app.post('/echo', async (c) => c.text(await c.req.text()));
+    app.get('/echo', (c) => c.text('get'));
+    return app;
+  };
+  const chunked = (parts: string[]) =>
+    new ReadableStream<Uint8Array>({
+      start(controller) {
+        for (const p of parts) controller.enqueue(new TextEncoder().encode(p));
+        controller.close();
+      },
+    });
+
+  it('judges a body by its Content-Length, as bodyLimit does, and leaves it readable', async () => {
+    const app = limited();
+    const ok = await app.request('/echo', {
+      method: 'POST',
+      body: '0123456789',
+      headers: { 'content-length': '10' },
+    });
+    expect(ok.status).toBe(200);
+    expect(await ok.text()).toBe('0123456789');
+    // The header alone decides (the body is not read to find out).
+    const over = await app.request('/echo', {
+      method: 'POST',
+      body: '0123',
+      headers: { 'content-length': '11' },
+    });
+    expect(over.status).toBe(413);
+    // GET and HEAD carry no body to limit.
+    const get = await app.request('/echo', { headers: { 'content-length': '100' } });
+    expect(get.status).toBe(200);
+  });
+
+  it('counts what it reads when there is no Content-Length (chunked), and passes the body on', async () => {
+    const app = limited();
+    const over = await app.request('/echo', {
+      method: 'POST',
+      body: chunked(['012345', '67890']),
+      duplex: 'half',
+    } as RequestInit);
+    expect(over.status).toBe(413);
+    const ok = await app.request('/echo', {
+      method: 'POST',
+      body: chunked(['01234', '5678']),
+      duplex: 'half',
+    } as RequestInit);
+    expect(ok.status).toBe(200);
+    expect(await ok.text()).toBe('012345678');
   });
 });
