@@ -12,6 +12,39 @@ export interface TransportLimits {
 
 export const DEFAULT_TRANSPORT_LIMITS: TransportLimits = { maxPathChars: 4_096, maxHeaderBytes: 16_384 };
 
+/** Header names and values as a Headers object lists them (repeats joined by ", "), + 4 bytes each. */
+function headerBytes(headers: Headers): number {
+  let bytes = 0;
+  headers.forEach((v, k) => {
+    bytes += k.length + v.length + 4;
+  });
+  return bytes;
+}
+
+/**
+ * The same count from Node's raw header list (name, value, name, value…), which @hono/node-server
+ * passes as `c.env.incoming`: iterating the request's Headers instead makes it build a web Headers
+ * object of every header, on every request, that nothing else here needs (gets are answered from
+ * Node's own parsed headers). A repeated name counts once, its values joined by ", ", as the
+ * Headers object joins them (Set-Cookie is not joined); HTTP/2 pseudo-headers are not headers.
+ */
+export function rawHeaderBytes(raw: readonly string[]): number {
+  let bytes = 0;
+  let seen: Set<string> | null = null;
+  for (let i = 0; i + 1 < raw.length; i += 2) {
+    const name = raw[i]!;
+    if (name.startsWith(':')) continue;
+    const lower = name.toLowerCase();
+    seen ??= new Set();
+    if (seen.has(lower) && lower !== 'set-cookie') bytes += 2 + raw[i + 1]!.length;
+    else {
+      seen.add(lower);
+      bytes += name.length + raw[i + 1]!.length + 4;
+    }
+  }
+  return bytes;
+}
+
 /**
  * Refuses an over-long path (414) or header block (431) with a JSON answer. The Node server lets
  * larger requests through up to its own `maxHeaderSize` (api/http/node-server.ts) so that these
@@ -26,10 +59,8 @@ export function transportLimits(l: TransportLimits = DEFAULT_TRANSPORT_LIMITS): 
       throw new ApiError('uri_too_long', `the path and query are over ${l.maxPathChars} characters`, {
         status: 414,
       });
-    let bytes = 0;
-    c.req.raw.headers.forEach((v, k) => {
-      bytes += k.length + v.length + 4;
-    });
+    const raw = (c.env as { incoming?: { rawHeaders?: unknown } } | undefined)?.incoming?.rawHeaders;
+    const bytes = Array.isArray(raw) ? rawHeaderBytes(raw as string[]) : headerBytes(c.req.raw.headers);
     if (bytes > l.maxHeaderBytes)
       throw new ApiError('headers_too_large', `the headers are over ${l.maxHeaderBytes} bytes`, {
         status: 431,

@@ -1,6 +1,6 @@
 import { Hono } from 'hono';
 import { describe, expect, it } from 'vitest';
-import { bodySizeLimit } from '../../../../api/http/transport.ts';
+import { bodySizeLimit, rawHeaderBytes } from '../../../../api/http/transport.ts';
 import { normaliseText } from '../../../../api/request-body.ts';
 import { secureApp } from '../../../helpers/secure-app.ts';
 
@@ -197,5 +197,35 @@ describe('bodySizeLimit', () => {
     } as RequestInit);
     expect(ok.status).toBe(200);
     expect(await ok.text()).toBe('012345678');
+  });
+});
+
+describe('rawHeaderBytes', () => {
+  it("counts Node's raw headers as the request's Headers object lists them", () => {
+    const raw = [
+      'Host',
+      '127.0.0.1:3000',
+      'Content-Type',
+      'application/json',
+      'X-Tag',
+      'a',
+      'x-tag',
+      'bb',
+      'Set-Cookie',
+      'c=1',
+      'set-cookie',
+      'd=2',
+      ':authority',
+      'example',
+    ];
+    const headers = new Headers();
+    for (let i = 0; i < raw.length; i += 2)
+      if (!raw[i]!.startsWith(':')) headers.append(raw[i]!, raw[i + 1]!);
+    let expected = 0;
+    headers.forEach((v, k) => {
+      expected += k.length + v.length + 4;
+    });
+    expect(rawHeaderBytes(raw)).toBe(expected);
+    expect(rawHeaderBytes([])).toBe(0);
   });
 });
