@@ -12,6 +12,8 @@ import type { SessionRecord } from './session-join.ts';
 export interface Held {
   readonly rec: SessionRecord;
   readonly ts: number;
+  /** `rec.event.event_id`, kept at hand: duplicate checks and sorting compare it often. */
+  readonly id: string;
   /**
    * The session revision that last emitted this event (0: never emitted yet). The session's last
    * emission is the set of its events marked with its current revision (see `sameAsEmitted`).
@@ -26,8 +28,6 @@ export interface Content {
   readonly cs: readonly Held[];
 }
 
-const TYPE_ORDER = { recommend: 0, paraphrase: 1, selection: 2 } as const;
-
 function ref(h: Held): SourceEventRef {
   return {
     event_id: h.rec.event.event_id,
@@ -38,7 +38,39 @@ function ref(h: Held): SourceEventRef {
   };
 }
 
-/** Builds H from the session's content; pure and deterministic in the content alone. */
+/** Refs of one type's events, by event id (the order `source_events` lists them in). */
+function refsById(list: readonly Held[], out: SourceEventRef[]): void {
+  const from = out.length;
+  for (let i = 0; i < list.length; i++) out.push(ref(list[i]!));
+  // Held lists are sorted by time; by id they usually are too, and ids are distinct in a session.
+  for (let i = from + 1; i < out.length; i++) {
+    const x = out[i]!;
+    let j = i - 1;
+    while (j >= from && out[j]!.event_id > x.event_id) {
+      out[j + 1] = out[j]!;
+      j--;
+    }
+    out[j + 1] = x;
+  }
+}
+
+/**
+ * Of a time-sorted list, the first event with the latest time (what a left-to-right scan keeping
+ * the first maximum finds): equal times may carry different ISO spellings, so which one matters.
+ */
+function firstLatest(list: readonly Held[]): Held | null {
+  let i = list.length - 1;
+  if (i < 0) return null;
+  const ts = list[i]!.ts;
+  while (i > 0 && list[i - 1]!.ts === ts) i--;
+  return list[i]!;
+}
+
+/**
+ * Builds H from the session's content; pure and deterministic in the content alone. Called for
+ * every emitted revision, so it walks the (small, sorted) lists directly instead of building
+ * intermediate arrays: the result is the same object, field for field and in the same order.
+ */
 export function buildExample(
   sessionId: string,
   revision: number,
@@ -47,52 +79,60 @@ export function buildExample(
   late: boolean,
   gapMs: number,
 ): TrainingExample {
-  const a = c.a ? (c.a.rec.event as RecommendEvent) : null;
-  const bs = c.bs.map((h) => h.rec.event as ParaphraseEvent);
-  const cEv = c.cs.length > 0 ? (c.cs[c.cs.length - 1]!.rec.event as SelectionEvent) : null;
-  const lastB = bs.length > 0 ? bs[bs.length - 1]! : null;
-  const all: Held[] = [...(c.a ? [c.a] : []), ...c.bs, ...c.cs];
-  const first = all.reduce((m, h) => (h.ts < m.ts ? h : m));
-  const last = all.reduce((m, h) => (h.ts > m.ts ? h : m));
+  const ha = c.a;
+  const hbs = c.bs;
+  const hcs = c.cs;
+  const nb = hbs.length;
+  const nc = hcs.length;
+  const a = ha ? (ha.rec.event as RecommendEvent) : null;
+  const cEv = nc > 0 ? (hcs[nc - 1]!.rec.event as SelectionEvent) : null;
+  const lastB = nb > 0 ? (hbs[nb - 1]!.rec.event as ParaphraseEvent) : null;
+  // The earliest and latest of A, Bs, Cs in that order, the first one on ties (lists are sorted).
+  let first: Held | null = ha;
+  if (nb > 0 && (first === null || hbs[0]!.ts < first.ts)) first = hbs[0]!;
+  if (nc > 0 && (first === null || hcs[0]!.ts < first.ts)) first = hcs[0]!;
+  let last: Held | null = ha;
+  const lb = firstLatest(hbs);
+  if (lb !== null && (last === null || lb.ts > last.ts)) last = lb;
+  const lc = firstLatest(hcs);
+  if (lc !== null && (last === null || lc.ts > last.ts)) last = lc;
+  if (first === null || last === null) throw new Error('buildExample: empty session content');
 
-  const reasons: { text: string; severity: 'low' | 'medium' }[] = [];
-  if (!a) reasons.push({ text: 'missing recommend (A)', severity: 'low' });
-  if (!lastB && cEv) reasons.push({ text: 'selection (C) without a paraphrase (B)', severity: 'low' });
-  if (a && !lastB && !cEv)
-    reasons.push({ text: 'not paraphrased: the session closed after A', severity: 'medium' });
-  if (lastB && !cEv)
-    reasons.push({ text: 'no selection (C): abandoned after paraphrase', severity: 'medium' });
-  const aTs = c.a?.ts;
-  const bTs = c.bs.length > 0 ? c.bs[0]!.ts : undefined;
-  const lastBTs = c.bs.length > 0 ? c.bs[c.bs.length - 1]!.ts : undefined;
-  const cTs = c.cs.length > 0 ? c.cs[c.cs.length - 1]!.ts : undefined;
+  // Consistency reasons: "low" ones make it low; two or more of any kind too.
+  const reasons: string[] = [];
+  let lows = 0;
+  if (!a) {
+    reasons.push('missing recommend (A)');
+    lows++;
+  }
+  if (!lastB && cEv) {
+    reasons.push('selection (C) without a paraphrase (B)');
+    lows++;
+  }
+  if (a && !lastB && !cEv) reasons.push('not paraphrased: the session closed after A');
+  if (lastB && !cEv) reasons.push('no selection (C): abandoned after paraphrase');
+  const aTs = ha?.ts;
+  const bTs = nb > 0 ? hbs[0]!.ts : undefined;
+  const lastBTs = nb > 0 ? hbs[nb - 1]!.ts : undefined;
+  const cTs = nc > 0 ? hcs[nc - 1]!.ts : undefined;
   if (
     (aTs !== undefined && bTs !== undefined && bTs < aTs) ||
     (lastBTs !== undefined && cTs !== undefined && cTs < lastBTs)
   ) {
-    reasons.push({ text: 'out-of-order event times', severity: 'medium' });
+    reasons.push('out-of-order event times');
   } else {
     if (aTs !== undefined && bTs !== undefined && bTs - aTs > gapMs) {
-      reasons.push({
-        text: `implausible gap A→B of ${Math.round((bTs - aTs) / 1000)} s`,
-        severity: 'medium',
-      });
+      reasons.push(`implausible gap A→B of ${Math.round((bTs - aTs) / 1000)} s`);
     }
     if (lastBTs !== undefined && cTs !== undefined && cTs - lastBTs > gapMs) {
-      reasons.push({
-        text: `implausible gap B→C of ${Math.round((cTs - lastBTs) / 1000)} s`,
-        severity: 'medium',
-      });
+      reasons.push(`implausible gap B→C of ${Math.round((cTs - lastBTs) / 1000)} s`);
     }
   }
   if (cEv && cEv.chosen_index !== null && lastB && cEv.chosen_index >= lastB.candidates.length) {
-    reasons.push({
-      text: `chosen_index ${cEv.chosen_index} out of range of ${lastB.candidates.length} candidates`,
-      severity: 'low',
-    });
+    reasons.push(`chosen_index ${cEv.chosen_index} out of range of ${lastB.candidates.length} candidates`);
+    lows++;
   }
-  if (late) reasons.push({ text: 'late event within grace', severity: 'medium' });
-  const lows = reasons.filter((r) => r.severity === 'low').length;
+  if (late) reasons.push('late event within grace');
   const consistency = lows > 0 || reasons.length >= 2 ? 'low' : reasons.length === 1 ? 'medium' : 'high';
 
   const outcome: TrainingExample['outcome'] = cEv
@@ -113,8 +153,27 @@ export function buildExample(
   const acceptedText =
     cEv && cEv.chosen_index !== null ? (cEv.final_text ?? lastB?.candidates[cEv.chosen_index] ?? null) : null;
 
-  const sources = all.map(ref);
-  sources.sort((x, y) => TYPE_ORDER[x.type] - TYPE_ORDER[y.type] || (x.event_id < y.event_id ? -1 : 1));
+  // By type (A, B, C), then event id.
+  const sources: SourceEventRef[] = [];
+  if (ha) sources.push(ref(ha));
+  refsById(hbs, sources);
+  refsById(hcs, sources);
+  const paraphrases: TrainingExample['paraphrases'] = [];
+  for (let i = 0; i < nb; i++) {
+    const b = hbs[i]!.rec.event as ParaphraseEvent;
+    paraphrases.push({
+      event_id: b.event_id,
+      ts: b.ts,
+      request: b.request,
+      candidates: b.candidates,
+      provider: b.llm.provider,
+      model: b.llm.model,
+      variant: b.llm.variant,
+      prompt_tokens: b.llm.prompt_tokens,
+      completion_tokens: b.llm.completion_tokens,
+      latency_ms: b.llm.latency_ms,
+    });
+  }
 
   return {
     type: 'training_example',
@@ -142,18 +201,7 @@ export function buildExample(
           cluster_id: a.inputs?.cluster_id ?? null,
         }
       : null,
-    paraphrases: bs.map((b) => ({
-      event_id: b.event_id,
-      ts: b.ts,
-      request: b.request,
-      candidates: b.candidates,
-      provider: b.llm.provider,
-      model: b.llm.model,
-      variant: b.llm.variant,
-      prompt_tokens: b.llm.prompt_tokens,
-      completion_tokens: b.llm.completion_tokens,
-      latency_ms: b.llm.latency_ms,
-    })),
+    paraphrases,
     selection: cEv
       ? {
           event_id: cEv.event_id,
@@ -168,7 +216,7 @@ export function buildExample(
     accepted_text: acceptedText,
     outcome,
     consistency,
-    consistency_reasons: reasons.map((r) => r.text),
+    consistency_reasons: reasons,
     source_events: sources,
   };
 }

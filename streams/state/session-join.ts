@@ -2,12 +2,12 @@ import type { DeadLetter, DeadLetterCode, SessionEvent, TrainingExample } from '
 import { buildExample, type Content, type Held } from './build-example.ts';
 import { isoTime, parseIsoMs } from './iso-time.ts';
 import {
+  addSorted,
   anyBefore,
   anyFrom,
   contentBefore,
   firstRead,
   hasLate,
-  insertSorted,
   MIN_WM,
   newPartitionState,
   newSession,
@@ -303,19 +303,19 @@ export class SessionJoin {
   }
 
   private add(s: Session, rec: SessionRecord, ts: number): void {
-    s.addId(rec.event.event_id);
-    const held: Held = { rec, ts, rev: 0 };
+    const held: Held = { rec, ts, id: rec.event.event_id, rev: 0 };
     switch (rec.event.type) {
       case 'recommend':
         s.a = held;
         break;
       case 'paraphrase':
-        insertSorted(s.bs, held);
+        s.bs = addSorted(s.bs, held);
         break;
       case 'selection':
-        insertSorted(s.cs, held);
+        s.cs = addSorted(s.cs, held);
         break;
     }
+    s.noteAdded(held);
   }
 
   private rejectConflict(s: Session, rec: SessionRecord): boolean {
@@ -419,17 +419,20 @@ export class SessionJoin {
   private dropBeyond(s: Session, limit: number): void {
     let why: string | null = null;
     // An event that was part of an emitted revision is never dead-lettered afterwards.
-    const beyond = (h: Held) => h.ts >= limit && h.rev === 0;
-    if (s.a && beyond(s.a)) {
+    if (s.a && s.a.ts >= limit && s.a.rev === 0) {
       why ??= beyondWhy(limit);
       this.dead(s.a.rec, 'beyond_grace', why);
+      s.forget(s.a);
       s.a = null;
     }
-    for (const list of [s.bs, s.cs]) {
-      for (let i = list.length - 1; i >= 0; i--) {
-        if (beyond(list[i]!)) {
+    for (let l = 0; l < 2; l++) {
+      const list = l === 0 ? s.bs : s.cs;
+      // Sorted by time: only a tail can lie beyond the limit.
+      for (let i = list.length - 1; i >= 0 && list[i]!.ts >= limit; i--) {
+        if (list[i]!.rev === 0) {
           why ??= beyondWhy(limit);
           this.dead(list[i]!.rec, 'beyond_grace', why);
+          s.forget(list[i]!);
           list.splice(i, 1);
         }
       }

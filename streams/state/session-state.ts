@@ -25,9 +25,13 @@ export class Session {
   anchor: number;
   deadline: number;
   a: Held | null;
-  /** B and C events (sorted); emptied once the session is a tombstone (see `release`). */
-  readonly bs: Held[];
-  readonly cs: Held[];
+  /**
+   * B and C events (sorted); emptied once the session is a tombstone (see `release`). Created with
+   * their first event (`addSorted`), not up front: an empty array's first push allocates room for
+   * 16, and most sessions hold one B and one C for an hour of event time.
+   */
+  bs: Held[];
+  cs: Held[];
   revision: number;
   /** Per input topic: offset of the session's first event there (−1: none). */
   readonly firstOff: number[];
@@ -38,9 +42,14 @@ export class Session {
    */
   emittedCount: number;
   gone: boolean;
-  /** Event ids seen (duplicates are dropped): a short array — sessions have a handful — then a Set. */
-  private idList: string[];
+  /**
+   * Every event id seen is either held (a, bs, cs) or listed here (dropped beyond grace, or let go
+   * by `release`): duplicates are recognised by scanning those few, without a per-session Set.
+   */
+  private otherIds: string[] | null;
+  /** Past 16 ids (a session flooded by a misbehaving client), all of them in a Set instead. */
   private idSet: Set<string> | null;
+  private idCount: number;
 
   constructor(
     readonly id: string,
@@ -53,38 +62,57 @@ export class Session {
     this.anchor = ts;
     this.deadline = ts + windowMs;
     this.a = null;
-    this.bs = [];
-    this.cs = [];
+    this.bs = NO_EVENTS;
+    this.cs = NO_EVENTS;
     this.revision = 0;
-    const firstOff: number[] = [];
-    for (let i = 0; i < topics; i++) firstOff.push(-1);
+    const firstOff = new Array<number>(topics);
+    for (let i = 0; i < topics; i++) firstOff[i] = -1;
     this.firstOff = firstOff;
     this.emittedCount = 0;
     this.gone = false;
-    this.idList = [];
+    this.otherIds = null;
     this.idSet = null;
+    this.idCount = 0;
   }
 
+  /** Whether an event with this id was already taken into the session (held, dropped or let go). */
   hasId(id: string): boolean {
     if (this.idSet !== null) return this.idSet.has(id);
-    const xs = this.idList;
-    for (let i = 0; i < xs.length; i++) if (xs[i] === id) return true;
+    if (this.a !== null && this.a.id === id) return true;
+    if (listHas(this.bs, id) || listHas(this.cs, id)) return true;
+    const o = this.otherIds;
+    if (o !== null) for (let i = 0; i < o.length; i++) if (o[i] === id) return true;
     return false;
   }
 
-  addId(id: string): void {
-    if (this.idSet !== null) {
-      this.idSet.add(id);
-      return;
-    }
-    this.idList.push(id);
-    // Linear scans stay cheaper than hashing up to a few dozen ids; a session flooded with events
-    // (a misbehaving client) must not make each of them cost O(n).
-    if (this.idList.length > 16) {
-      this.idSet = new Set(this.idList);
-      this.idList = [];
+  /** Call once a new event is held. */
+  noteAdded(h: Held): void {
+    this.idCount++;
+    if (this.idSet !== null) this.idSet.add(h.id);
+    else if (this.idCount > 16) {
+      const set = new Set<string>(this.otherIds ?? []);
+      if (this.a !== null) set.add(this.a.id);
+      for (const x of this.bs) set.add(x.id);
+      for (const x of this.cs) set.add(x.id);
+      this.idSet = set;
+      this.otherIds = null;
     }
   }
+
+  /** Call when a held event leaves the lists (dropped, released): its id stays known. */
+  forget(h: Held): void {
+    if (this.idSet !== null) return;
+    if (this.otherIds === null) this.otherIds = [h.id];
+    else this.otherIds.push(h.id);
+  }
+}
+
+/** The shared empty B / C list of a session that has none (never written to: see `addSorted`). */
+const NO_EVENTS: Held[] = [];
+
+function listHas(list: readonly Held[], id: string): boolean {
+  for (let i = 0; i < list.length; i++) if (list[i]!.id === id) return true;
+  return false;
 }
 
 /**
@@ -322,9 +350,12 @@ export function repeated(ps: PartitionState, index: number, offset: number, at: 
  * are never read again, so they are let go — a tombstone then costs its ids, not its events.
  */
 export function release(s: Session): void {
+  if (s.a !== null) s.forget(s.a);
+  for (const h of s.bs) s.forget(h);
+  for (const h of s.cs) s.forget(h);
   s.a = null;
-  s.bs.length = 0;
-  s.cs.length = 0;
+  s.bs = NO_EVENTS;
+  s.cs = NO_EVENTS;
   s.emittedCount = 0;
 }
 
@@ -342,7 +373,14 @@ export function anyBefore(list: readonly Held[], limit: number): boolean {
   return list.length > 0 && list[0]!.ts < limit;
 }
 
-export function insertSorted(list: Held[], h: Held): void {
+/** Inserts into a session's B or C list (by time, then id) and returns the list to keep. */
+export function addSorted(list: Held[], h: Held): Held[] {
+  if (list.length === 0) return [h];
+  insertSorted(list, h);
+  return list;
+}
+
+function insertSorted(list: Held[], h: Held): void {
   let i = list.length;
   while (i > 0 && cmpHeld(list[i - 1]!, h) > 0) i--;
   // Events mostly arrive in time order: appending is the common case.
@@ -352,8 +390,8 @@ export function insertSorted(list: Held[], h: Held): void {
 
 function cmpHeld(x: Held, y: Held): number {
   if (x.ts !== y.ts) return x.ts - y.ts;
-  const a = x.rec.event.event_id;
-  const b = y.rec.event.event_id;
+  const a = x.id;
+  const b = y.id;
   return a < b ? -1 : a > b ? 1 : 0;
 }
 

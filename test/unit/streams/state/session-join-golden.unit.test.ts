@@ -260,6 +260,40 @@ async function throughOperator(): Promise<Digest> {
   return d;
 }
 
+describe('SessionJoin duplicates in a session with many events', () => {
+  it('are recognised while open, in grace and as a tombstone, past the small-session fast path', () => {
+    const join = new SessionJoin({ inputTopics: INPUT_TOPICS, windowMs: WINDOW, graceMs: GRACE });
+    const offsets = new Map<string, number>();
+    const push = (event: SessionEvent) => {
+      const topic = INPUT_TOPICS[event.type === 'recommend' ? 0 : event.type === 'paraphrase' ? 1 : 2]!;
+      const offset = offsets.get(topic) ?? 0;
+      offsets.set(topic, offset + 1);
+      join.push({ topic, partition: 0, offset, event });
+    };
+    const b = (k: number, minute: number) => mkB('s', 'u', minute, { event_id: `b-${k}` });
+    push(mkA('s', 'u', 0));
+    for (let k = 1; k <= 20; k++) push(b(k, k));
+    push(mkC('s', 'u', 21));
+    push(b(5, 5)); // re-delivered while open
+    push(mkC('s', 'u', 21));
+    join.tick(0, T0 + 35 * MIN); // window closed, in grace
+    push(b(7, 7)); // re-delivered in grace
+    push(b(99, 32)); // a late one within grace: a new revision
+    join.tick(0, T0 + 45 * MIN); // grace over: a tombstone
+    push(b(3, 3)); // re-delivered to the tombstone: ignored
+    push(b(100, 44)); // new to the tombstone: dead-lettered
+    const { examples, deadLetters } = join.drain();
+    expect(examples.map((h) => [h.revision, h.closed_by, h.paraphrases.length])).toEqual([
+      [1, 'complete', 20],
+      [2, 'grace', 21],
+    ]);
+    expect(examples[1]!.source_events.filter((r) => r.type === 'paraphrase').map((r) => r.event_id)).toEqual(
+      [...Array.from({ length: 20 }, (_, i) => `b-${i + 1}`), 'b-99'].sort(),
+    );
+    expect(deadLetters.map((d) => [d.event_id, d.code])).toEqual([['b-100', 'session_closed']]);
+  });
+});
+
 describe('SessionJoin golden outputs (digests from the join before the issue-14 speed work)', () => {
   it('steady traffic with a crash, a replay from the checkpoints and a revoke/assign', () => {
     const d = steadyWithRestart();
