@@ -27,8 +27,9 @@ export interface TopologyConfig {
   readonly maxEventBytes: number;
   readonly maxBatchSize: number;
   /**
-   * How often the join commits the checkpoints whose outputs are confirmed (as Kafka Streams'
-   * `commit.interval.ms`); it also commits when caught up, before a revocation and at stop.
+   * How often the join commits the checkpoints whose outputs are confirmed, and each sink the
+   * offsets it applied (as Kafka Streams' `commit.interval.ms`), in the background; both also
+   * commit when caught up, before a revocation and at stop.
    */
   readonly commitIntervalMs: number;
   /** Batches whose sends may still be in flight while the next is joined (back-pressure). */

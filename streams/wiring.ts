@@ -148,6 +148,8 @@ export function startTopology(
     onRetry: a.onRetry,
     onError: a.onError,
     maxBatchSize: cfg.maxBatchSize,
+    // Sinks commit on the join's interval too: an apply never waits for a commit round trip.
+    commitIntervalMs: cfg.commitIntervalMs,
   };
 
   const join = runs('join') ? startJoinProcessor(a, cfg) : null;

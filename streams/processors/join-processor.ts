@@ -119,18 +119,28 @@ export function startJoinProcessor(deps: JoinProcessorDeps, cfg: TopologyConfig)
   let failure: unknown = null;
   const committable = new Map<string, CommittedOffset>();
   let lastCommit = performance.now();
-  const commitConfirmed = async () => {
+  // Commits run one after another, off the step loop: a step does not wait for a commit's round
+  // trip (only a revocation and stop do), so an interval commit adds nothing to the latency of the
+  // records that arrive meanwhile.
+  let commits: Promise<void> = Promise.resolve();
+  const commitConfirmed = (): Promise<void> => {
     lastCommit = performance.now();
-    if (committable.size === 0) return;
+    if (committable.size === 0) return commits;
     const offsets = [...committable.values()];
     committable.clear();
-    await commitBestEffort(retrier, consumer, offsets, deps.onRetry);
-    for (const c of offsets)
-      m?.set('sentencify_commit_offset', 'Last committed offset per group and partition', c.offset, {
-        group: cfg.joinGroup,
-        topic: c.topic,
-        partition: c.partition,
+    const run = commits
+      .then(() => commitBestEffort(retrier, consumer, offsets, deps.onRetry))
+      .then(() => {
+        for (const c of offsets)
+          m?.set('sentencify_commit_offset', 'Last committed offset per group and partition', c.offset, {
+            group: cfg.joinGroup,
+            topic: c.topic,
+            partition: c.partition,
+          });
       });
+    // Only a killed processor makes a best-effort commit throw; the next commit still runs.
+    commits = run.catch(() => {});
+    return run;
   };
   const drain = async () => {
     await sendChain;
@@ -206,10 +216,15 @@ export function startJoinProcessor(deps: JoinProcessorDeps, cfg: TopologyConfig)
           group: cfg.joinGroup,
           kind: ev.kind,
         });
-      // A partition about to move, or caught up: everything sent, everything committed, first.
-      if (ev?.kind === 'revoked' || ev?.kind === 'idle') await drain();
-      else if (inFlight > cfg.maxSendsInFlight) await sendChain;
-      if (performance.now() - lastCommit >= cfg.commitIntervalMs) await commitConfirmed();
+      // A partition about to move: everything sent, everything committed, first. Caught up: what
+      // is confirmed once the sends in flight are is committed, without holding up the next batch.
+      if (ev?.kind === 'revoked') await drain();
+      else {
+        if (ev?.kind === 'idle')
+          void sendChain.then(() => (failure ? undefined : commitConfirmed())).catch(() => {});
+        if (inFlight > cfg.maxSendsInFlight) await sendChain;
+        if (performance.now() - lastCommit >= cfg.commitIntervalMs) void commitConfirmed().catch(() => {});
+      }
       stats.records += records;
       stats.batches += 1;
       stats.examples += examples.length;

@@ -18,6 +18,14 @@ export interface SinkRuntimeDeps {
   readonly onError?: (err: unknown) => void;
   /** Records per delivery (the consumer's batch size). */
   readonly maxBatchSize?: number;
+  /**
+   * 0 (the default): each apply's offsets are committed right after it, before the next apply.
+   * More: applied offsets are committed at most this often (as Kafka Streams'
+   * `commit.interval.ms`), in the background, and when the sink is caught up, before a partition
+   * moves and at stop; applies then no longer wait for a commit round trip. Either way a commit
+   * covers only records whose apply returned.
+   */
+  readonly commitIntervalMs?: number;
 }
 
 export interface SinkStats {
@@ -120,6 +128,32 @@ export function runSink(sink: Sink, deps: SinkRuntimeDeps): RunningSink {
   let idleSeen = false;
   const flushTicks = new Subject<'flush'>();
 
+  // Offsets whose apply returned and that are not committed yet; commits run one after another.
+  const commitIntervalMs = deps.commitIntervalMs ?? 0;
+  const committable = new Map<string, CommittedOffset>();
+  let lastCommit = performance.now();
+  let commits: Promise<void> = Promise.resolve();
+  /** Commits what is committable now, after any commit still running; resolves when it is done. */
+  const commitApplied = (): Promise<void> => {
+    lastCommit = performance.now();
+    if (committable.size === 0) return commits;
+    const offsets = [...committable.values()];
+    committable.clear();
+    const run = commits
+      .then(() => commitBestEffort(retrier, consumer, offsets, deps.onRetry))
+      .then(() => {
+        for (const c of offsets)
+          m?.set('sentencify_commit_offset', 'Last committed offset per group and partition', c.offset, {
+            group: sink.group,
+            topic: c.topic,
+            partition: c.partition,
+          });
+      });
+    // Only a killed runtime makes a best-effort commit throw; the next commit still runs.
+    commits = run.catch(() => {});
+    return run;
+  };
+
   const applyChunk = async (chunk: LogRecord[], prepared: unknown) => {
     const t0 = performance.now();
     const res = await retrier.io(() => sink.apply(chunk, prepared), 'apply');
@@ -141,7 +175,10 @@ export function runSink(sink: Sink, deps: SinkRuntimeDeps): RunningSink {
       if (!cur || r.offset + 1 > cur.offset)
         next.set(k, { topic: r.topic, partition: r.partition, offset: r.offset + 1, metadata: null });
     }
-    await commitBestEffort(retrier, consumer, [...next.values()], deps.onRetry);
+    // Applies run in record order, so a later chunk's offset for a partition is never lower.
+    for (const [k, c] of next) committable.set(k, c);
+    if (commitIntervalMs === 0) await commitApplied();
+    else if (performance.now() - lastCommit >= commitIntervalMs) void commitApplied().catch(() => {});
     const ms = performance.now() - t0;
     for (const [k, c] of next) stats.positions[k] = c.offset;
     stats.records += chunk.length;
@@ -164,18 +201,13 @@ export function runSink(sink: Sink, deps: SinkRuntimeDeps): RunningSink {
       stats.outcomes[outcome] = (stats.outcomes[outcome] ?? 0) + n;
       m?.inc('sentencify_sink_outcomes_total', 'What sinks counted per record', { ...labels, outcome }, n);
     }
-    for (const c of next.values())
-      m?.set('sentencify_commit_offset', 'Last committed offset per group and partition', c.offset, {
-        group: sink.group,
-        topic: c.topic,
-        partition: c.partition,
-      });
   };
 
-  // One chunk's apply, dead letters and commit may run while the step loop takes the next delivery
-  // and prepares the next chunk (`sink.prepare`): at most one chunk in flight plus one prepared.
-  // Applies (and so commits) still run one after another in record order, and a chunk's commit
-  // happens only after its own apply confirmed: a commit never passes unconfirmed output.
+  // One chunk's apply, dead letters and (without an interval) commit may run while the step loop
+  // takes the next delivery and prepares the next chunk (`sink.prepare`): at most one chunk in
+  // flight plus one prepared. Applies still run one after another in record order, and offsets
+  // become committable only after their own apply confirmed: a commit never passes unconfirmed
+  // output.
   let inflight: Promise<void> = Promise.resolve();
   let inflightCount = 0;
   /** Waits for the chunk in flight; rethrows its failure (the step fails, as a failed apply did). */
@@ -235,6 +267,7 @@ export function runSink(sink: Sink, deps: SinkRuntimeDeps): RunningSink {
         // The chunk in flight commits before the partitions go (its commit may then be refused,
         // which only means a replay from the last good one).
         await settle();
+        await commitApplied();
         // Buffered records of a partition that moved are the new owner's to apply (from the last
         // commit); dropping them here loses nothing.
         const gone = new Set(ev.partitions.map((p) => tp(p.topic, p.partition)));
@@ -261,6 +294,8 @@ export function runSink(sink: Sink, deps: SinkRuntimeDeps): RunningSink {
         break;
       case 'idle':
         idleSeen = true;
+        // Caught up: what was applied is committed now rather than at the next interval.
+        if (committable.size > 0) void commitApplied().catch(() => {});
         for (const p of ev.partitions) {
           const k = tp(p.topic, p.partition);
           if (stats.ends[k] === undefined && stats.positions[k] !== undefined)
@@ -272,6 +307,8 @@ export function runSink(sink: Sink, deps: SinkRuntimeDeps): RunningSink {
   };
 
   const loop = runSteps(merge(consumer.deliveries$, flushTicks), step, (err) => {
+    // What was confirmed before the failure is still worth its commit (it is never past it).
+    void commitApplied().catch(() => {});
     stats.status = 'failed';
     stats.lastError = (err as Error)?.message ?? String(err);
     deps.onError?.(Object.assign(new Error(`sink ${sink.name} failed: ${stats.lastError}`), { cause: err }));
@@ -315,6 +352,7 @@ export function runSink(sink: Sink, deps: SinkRuntimeDeps): RunningSink {
         if (stats.status === 'failed') return;
         if (buffer.length > 0) await flush(true).catch(() => {});
         await settle().catch(() => {});
+        await commitApplied().catch(() => {});
       });
       if (timer) clearTimeout(timer);
       stats.status = stats.status === 'failed' ? 'failed' : 'stopped';

@@ -294,39 +294,42 @@ describe('sink runtime', () => {
       };
     }
 
-    it('prepares chunk n+1 while chunk n is written, holds at most one prepared, and commits only what apply confirmed', async () => {
-      const log = await newLog();
-      append(log, 0, 60);
-      const g = gatedSink(log);
-      const timer = setInterval(g.check, 1);
-      const running = runSink(g.sink, { log, deadLetterTopic: DLQ, maxBatchSize: 10 });
-      try {
-        await until(() => g.applies() === 1 && g.prepares() === 2);
-        // Chunk 2 is prepared while chunk 1 is still being written; chunk 3 waits.
-        await sleep(50);
-        expect(g.prepares()).toBe(2);
-        expect(g.applies()).toBe(1);
-        expect(log.committed('g-gated').reduce((s, c) => s + c.offset, 0)).toBe(0);
-        for (let n = 1; n <= 6; n++) {
-          await until(() => g.applies() === n);
-          await sleep(5);
-          g.release();
+    it.each([0, 1])(
+      'prepares chunk n+1 while chunk n is written, holds at most one prepared, and commits only what apply confirmed (commitIntervalMs %i)',
+      async (commitIntervalMs) => {
+        const log = await newLog();
+        append(log, 0, 60);
+        const g = gatedSink(log);
+        const timer = setInterval(g.check, 1);
+        const running = runSink(g.sink, { log, deadLetterTopic: DLQ, maxBatchSize: 10, commitIntervalMs });
+        try {
+          await until(() => g.applies() === 1 && g.prepares() === 2);
+          // Chunk 2 is prepared while chunk 1 is still being written; chunk 3 waits.
+          await sleep(50);
+          expect(g.prepares()).toBe(2);
+          expect(g.applies()).toBe(1);
+          expect(log.committed('g-gated').reduce((s, c) => s + c.offset, 0)).toBe(0);
+          for (let n = 1; n <= 6; n++) {
+            await until(() => g.applies() === n);
+            await sleep(5);
+            g.release();
+          }
+          await until(() => log.lag('g-gated', [TOPIC]) === 0);
+        } finally {
+          clearInterval(timer);
+          await running.stop();
         }
-        await until(() => log.lag('g-gated', [TOPIC]) === 0);
-      } finally {
-        clearInterval(timer);
-        await running.stop();
-      }
-      g.check();
-      expect(g.violations).toEqual([]);
-      expect(g.maxInFlight()).toBe(1);
-      expect(g.applies()).toBe(6);
-      // Apply n always starts after apply n-1 is done; prepare n+1 comes before done n.
-      const pos = (t: string) => g.trace.indexOf(t);
-      for (let n = 2; n <= 6; n++) expect(pos(`done ${n - 1}`)).toBeLessThan(pos(`apply ${n}`));
-      expect(g.trace.filter((t) => t.startsWith('prepare')).indexOf(g.trace[pos('done 1') - 1]!)).toBe(1);
-      expect(running.stats.records).toBe(60);
-    });
+        g.check();
+        expect(g.violations).toEqual([]);
+        expect(g.maxInFlight()).toBe(1);
+        expect(g.applies()).toBe(6);
+        // Apply n always starts after apply n-1 is done; prepare n+1 comes before done n.
+        const pos = (t: string) => g.trace.indexOf(t);
+        for (let n = 2; n <= 6; n++) expect(pos(`done ${n - 1}`)).toBeLessThan(pos(`apply ${n}`));
+        expect(g.trace.filter((t) => t.startsWith('prepare')).indexOf(g.trace[pos('done 1') - 1]!)).toBe(1);
+        expect(running.stats.records).toBe(60);
+      },
+    );
 
     it('a chunk that fails for good while the next is prepared: the sink stops, nothing past the last confirmed chunk is committed', async () => {
       const log = await newLog();
@@ -355,6 +358,114 @@ describe('sink runtime', () => {
       expect(log.lag('g-gated', [TOPIC])).toBe(30);
       expect(g.applies()).toBe(2);
       await running.stop();
+    });
+  });
+  describe('commit interval (commitIntervalMs > 0)', () => {
+    /** The same log, but every commit waits until the test releases it. */
+    function heldCommits(log: EmbeddedLog) {
+      const held: (() => void)[] = [];
+      let done = 0;
+      const wrapped = Object.assign(Object.create(log) as EmbeddedLog, {
+        consumer: (o: Parameters<EmbeddedLog['consumer']>[0]) => {
+          const c = log.consumer(o);
+          return {
+            deliveries$: c.deliveries$,
+            commit: async (offsets: Parameters<typeof c.commit>[0]) => {
+              await new Promise<void>((r) => held.push(r));
+              await c.commit(offsets);
+              done++;
+            },
+          };
+        },
+      });
+      return {
+        log: wrapped,
+        held: () => held.length,
+        done: () => done,
+        releaseAll: () => {
+          for (const r of held.splice(0)) r();
+        },
+      };
+    }
+    const batched = (store: ReturnType<typeof flakyStore>) =>
+      sinkOver('batched', store, { batch: { size: 10, maxWaitMs: 5_000 } });
+
+    it('applies do not wait for a commit round trip (without an interval they do)', async () => {
+      for (const commitIntervalMs of [0, 1]) {
+        const log = await newLog();
+        append(log, 0, 60);
+        const h = heldCommits(log);
+        const store = flakyStore();
+        const running = runSink(batched(store), {
+          log: h.log,
+          deadLetterTopic: DLQ,
+          maxBatchSize: 10,
+          commitIntervalMs,
+        });
+        await until(() => h.held() > 0);
+        await sleep(100);
+        // Without an interval the second chunk waits for the first chunk's commit.
+        expect(store.docs.size, `commitIntervalMs ${commitIntervalMs}`).toBe(
+          commitIntervalMs === 0 ? 10 : 60,
+        );
+        expect(log.lag('g-batched', [TOPIC])).toBe(60);
+        while (log.lag('g-batched', [TOPIC]) > 0) {
+          h.releaseAll();
+          await sleep(5);
+        }
+        expect(store.docs).toEqual(new Map([...ids(60)].map((id) => [id, 1])));
+        const stopping = running.stop();
+        while (h.held() > 0 || !(await Promise.race([stopping.then(() => true), sleep(5).then(() => false)])))
+          h.releaseAll();
+        await stopping;
+      }
+    });
+
+    it('commits on the interval, when caught up and at stop', async () => {
+      // This log announces "caught up" once and not again for an hour. Deliveries wait for the chunk
+      // before theirs (each apply takes 30 ms), so that comes once the last chunk is being written:
+      // the three chunks before it are committed then, the last one only by the interval or stop.
+      const log = new EmbeddedLog({ idleIntervalMs: 3_600_000 });
+      await log.ensureTopics([
+        { topic: TOPIC, partitions: 3 },
+        { topic: DLQ, partitions: 1 },
+      ]);
+      append(log, 0, 40);
+      const store = flakyStore();
+      const slow = sinkOver('batched', store, {
+        batch: { size: 10, maxWaitMs: 5_000 },
+        apply: async (records) => {
+          await sleep(30);
+          await store.upsert(records);
+          return undefined;
+        },
+      });
+      const running = runSink(slow, {
+        log,
+        deadLetterTopic: DLQ,
+        maxBatchSize: 10,
+        commitIntervalMs: 3_600_000,
+      });
+      await until(() => store.docs.size === 40);
+      await sleep(50);
+      // The last chunk is applied, but the interval has not come round: not committed yet.
+      expect(log.lag('g-batched', [TOPIC])).toBe(10);
+      await running.stop();
+      expect(log.lag('g-batched', [TOPIC])).toBe(0);
+
+      // With the idle signal, being caught up commits at once.
+      const log2 = await newLog();
+      append(log2, 0, 40);
+      const store2 = flakyStore();
+      const running2 = runSink(batched(store2), {
+        log: log2,
+        deadLetterTopic: DLQ,
+        maxBatchSize: 10,
+        commitIntervalMs: 3_600_000,
+      });
+      await until(() => log2.lag('g-batched', [TOPIC]) === 0);
+      expect(store2.docs.size).toBe(40);
+      await running2.stop();
     });
   });
 });
