@@ -11,6 +11,9 @@
  * consumer groups and the same process:
  *  (a) raw: a bare kafkajs consumer (eachBatch, counting messages and resolving offsets; no
  *      decode, no commits) reading the three topics to the end;
+ *  (a') parse: the same consumer plus JSON.parse of every value — not a baseline but a bound,
+ *      reported as details.parse_only_ratio: no consumer that reads a JSON event's content does
+ *      better than that ratio in this runtime;
  *  (b) join: the real join processor — `startJoinProcessor` on `createKafkaLog`: decode, the
  *      session join, H produced to the training-examples topic (acks=all, idempotent), dead
  *      letters, the join's checkpoints committed — until every record read is acknowledged, which
@@ -142,7 +145,7 @@ const peer = args['no-peer'] ? { error: 'left out (--no-peer)' } : buildPeer();
 if ('error' in peer) console.log(`  kafka streams peer: ${peer.error}`);
 
 interface Measured {
-  readonly kind: 'raw' | 'join' | 'kstreams';
+  readonly kind: 'raw' | 'parse' | 'join' | 'kstreams';
   readonly events: number;
   readonly ms: number;
   readonly events_per_s: number;
@@ -166,9 +169,22 @@ const withTimeout = <T>(p: Promise<T>, ms: number, what: string) =>
   ]);
 
 /** (a) kafkajs eachBatch, nothing else: the ceiling for this broker, topic layout and client. */
-async function raw(run: number): Promise<Measured> {
+function raw(run: number): Promise<Measured> {
+  return bare(run, false);
+}
+
+/**
+ * (a') the same consumer, plus `JSON.parse` of every value (UTF-8 decode included), nothing else:
+ * not a baseline, a bound — whatever consumer reads the events' content pays at least this, so
+ * parse ÷ raw is a ceiling on `join_kafka_ratio` for a JSON payload in this runtime.
+ */
+function parseOnly(run: number): Promise<Measured> {
+  return bare(run, true);
+}
+
+async function bare(run: number, parse: boolean): Promise<Measured> {
   const consumer: Consumer = kafka.consumer({
-    groupId: `${ns}-raw-${run}`,
+    groupId: `${ns}-${parse ? 'parse' : 'raw'}-${run}`,
     allowAutoTopicCreation: false,
     maxWaitTimeInMs: 500,
     sessionTimeout: 10_000,
@@ -183,6 +199,7 @@ async function raw(run: number): Promise<Measured> {
   let batches = 0;
   let first = 0;
   let last = 0;
+  let keys = 0;
   const done = new Promise<void>((resolve) => {
     void consumer.run({
       autoCommit: false,
@@ -191,6 +208,9 @@ async function raw(run: number): Promise<Measured> {
       eachBatch: async ({ batch, resolveOffset }) => {
         if (batch.messages.length === 0) return;
         if (n === 0) first = performance.now();
+        // Something is read from every parsed value, so the parse cannot be optimised away.
+        if (parse)
+          for (const m of batch.messages) keys += Object.keys(JSON.parse(m.value!.toString('utf8'))).length;
         n += batch.messages.length;
         batches++;
         resolveOffset(batch.messages[batch.messages.length - 1]!.offset);
@@ -204,7 +224,8 @@ async function raw(run: number): Promise<Measured> {
   await withTimeout(done, 300_000, 'raw consumer');
   await consumer.disconnect();
   const ms = last - first;
-  return { kind: 'raw', events: n, ms, events_per_s: (n / ms) * 1000, batches };
+  if (parse && keys === 0) throw new Error('parse-only consumer read no fields');
+  return { kind: parse ? 'parse' : 'raw', events: n, ms, events_per_s: (n / ms) * 1000, batches };
 }
 
 /** (b) the join processor as `npm run stream` runs it (ROLE=join), on a fresh group. */
@@ -355,7 +376,9 @@ let peerFailure: string | null = null;
 let check: Record<string, unknown> | null = null;
 try {
   for (let i = 0; i < pairs; i++) {
-    for (const f of peerFailure === null && !('error' in peer) ? [raw, join, kstreams] : [raw, join]) {
+    for (const f of peerFailure === null && !('error' in peer)
+      ? [raw, parseOnly, join, kstreams]
+      : [raw, parseOnly, join]) {
       let m: Measured;
       try {
         m = await f(i);
@@ -395,6 +418,8 @@ try {
 }
 
 const rawRates = runs.filter((r) => r.kind === 'raw').map((r) => r.events_per_s);
+const parseRates = runs.filter((r) => r.kind === 'parse').map((r) => r.events_per_s);
+const parseCeiling = median(parseRates) / median(rawRates);
 const joinRates = runs.filter((r) => r.kind === 'join').map((r) => r.events_per_s);
 const peerRates = runs.filter((r) => r.kind === 'kstreams').map((r) => r.events_per_s);
 const ratio = median(joinRates) / median(rawRates);
@@ -403,6 +428,9 @@ const vsPeer = peerRates.length > 0 ? median(joinRates) / median(peerRates) : nu
 console.log(
   `join-kafka: join ${fmt(median(joinRates))} events/s ÷ raw ${fmt(median(rawRates))} events/s = ${round(ratio, 3)} ` +
     `(pairs: ${pairRatios.join(', ')}; target ≥ 0.5)`,
+);
+console.log(
+  `join-kafka: bound: JSON.parse of every value alone ${fmt(median(parseRates))} events/s = ${round(parseCeiling, 3)} of raw`,
 );
 if (vsPeer !== null) {
   console.log(
@@ -445,6 +473,9 @@ const file = writeResult({
     produce_s: round(produceS, 1),
     topic_sizes: sizes,
     raw_events_per_s_median: round(median(rawRates)),
+    // Not a baseline: the same bare consumer plus JSON.parse of every value, a ceiling on the ratio.
+    parse_only_events_per_s_median: round(median(parseRates)),
+    parse_only_ratio: round(parseCeiling, 3),
     join_events_per_s_median: round(median(joinRates)),
     pair_ratios: pairRatios,
     kafka_streams_events_per_s_median: peerRates.length > 0 ? round(median(peerRates)) : null,
