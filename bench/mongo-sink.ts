@@ -17,6 +17,12 @@
  * pairs in alternating order (raw then sink, sink then raw, …); the figure is the median of the
  * pair ratios (the best-of-each ratio is in details). Writes
  * bench/results/mongo-sink.json. The machine is shared: load average is recorded.
+ *
+ * Same-run comparisons (extra runs in every pair, outside the figure): `--compare-no-write-ahead`
+ * (the sink decodes the next batch during an insert but does not start its insert early),
+ * `--compare-serial` (no prepare at all). `--sink-order` also times the bare insertMany over
+ * exactly the batches the sink wrote, in its order: the server's cost for the sink's key order
+ * (records of one partition) rather than the baseline's session order.
  */
 import { parseArgs } from 'node:util';
 import { type Document, MongoClient } from 'mongodb';
@@ -40,6 +46,12 @@ const { values: args } = parseArgs({
     // Also run the sink without its prepare (the runtime then parses each batch in series with
     // its insert, as before the pipelining), in every pair: the same-run before/after.
     'compare-serial': { type: 'boolean', default: false },
+    // Also run the sink with prepare but without write-ahead (one insert in flight, the next
+    // batch decoded meanwhile), in every pair.
+    'compare-no-write-ahead': { type: 'boolean', default: false },
+    // Diagnostic, not the figure: also time the bare insertMany over exactly the batches the sink
+    // wrote, in the order it wrote them (what the server costs for the sink's key order).
+    'sink-order': { type: 'boolean', default: false },
   },
 });
 const quick = args.quick!;
@@ -137,9 +149,26 @@ async function rawRun(label: string): Promise<number> {
   return total / s;
 }
 
+type SinkMode = 'default' | 'serial' | 'no-write-ahead';
+
+/** The batches the last sink run inserted, in its order (for `--sink-order`). */
+let lastSinkBatches: Document[][] = [];
+
+async function rawBatchesRun(label: string, batches: readonly Document[][]): Promise<number> {
+  const { stores, db } = await freshStores(label);
+  const coll = stores.db.collection(MONGO_COLLECTIONS.events);
+  const t0 = performance.now();
+  for (const b of batches) await coll.insertMany(b, { ordered: false });
+  const s = (performance.now() - t0) / 1000;
+  const n = await coll.countDocuments();
+  if (n !== total) throw new Error(`raw (sink order) run ${db}: ${n} documents, expected ${total}`);
+  await client.db(db).dropDatabase();
+  return total / s;
+}
+
 async function sinkRun(
   label: string,
-  serial = false,
+  mode: SinkMode = 'default',
 ): Promise<{ perS: number; applies: number; duplicates: number }> {
   const { stores, db } = await freshStores(label);
   const log = new EmbeddedLog({ idleIntervalMs: 50 });
@@ -155,8 +184,18 @@ async function sinkRun(
       all.filter((x) => x.topic === topic).map((x) => x.msg),
     );
   const t0 = performance.now();
-  const archive = createArchiveSink({ store: stores.archive, topics: T });
-  const running = runSink(serial ? { ...archive, prepare: undefined } : archive, {
+  const batches: Document[][] = [];
+  const store = args['sink-order']
+    ? {
+        ...stores.archive,
+        insertEvents: (d: Parameters<typeof stores.archive.insertEvents>[0]) => {
+          batches.push([...d]);
+          return stores.archive.insertEvents(d);
+        },
+      }
+    : stores.archive;
+  const archive = createArchiveSink({ store, topics: T, writeAhead: mode === 'default' });
+  const running = runSink(mode === 'serial' ? { ...archive, prepare: undefined } : archive, {
     log,
     deadLetterTopic: T.deadLetter,
     onError: (err) => console.error('mongo-sink: sink failed', err),
@@ -171,6 +210,7 @@ async function sinkRun(
   const n = await stores.archive.countEvents();
   if (n !== total) throw new Error(`sink run ${db}: ${n} documents, expected ${total}`);
   await client.db(db).dropDatabase();
+  lastSinkBatches = batches;
   return {
     perS: total / s,
     applies: running.stats.applies,
@@ -183,6 +223,8 @@ try {
   const sink: Awaited<ReturnType<typeof sinkRun>>[] = [];
   const pairRatios: number[] = [];
   const serialRatios: number[] = [];
+  const noWriteAheadRatios: number[] = [];
+  const sinkOrderRaw: number[] = [];
   // A warm-up pair first (the server's JIT and caches: the first raw run here was often 1/3 of
   // the later ones), then pairs in alternating order (raw, sink), (sink, raw), …: each pair's
   // ratio sees about the same machine, and the median of the pair ratios is the figure (the load
@@ -200,8 +242,23 @@ try {
     raw.push(r);
     sink.push(k!);
     pairRatios.push(k!.perS / r);
+    if (args['sink-order']) {
+      const so = await rawBatchesRun(`raw-sink-order${p}`, lastSinkBatches);
+      sinkOrderRaw.push(so);
+      console.log(
+        `mongo-sink: pair ${p + 1}: raw insertMany over the sink's batches ${fmt(so, 0)} docs/s ` +
+          `(sink ÷ that ${fmt(k!.perS / so, 3)})`,
+      );
+    }
+    if (args['compare-no-write-ahead']) {
+      const nw = await sinkRun(`nowa${p}`, 'no-write-ahead');
+      noWriteAheadRatios.push(nw.perS / r);
+      console.log(
+        `mongo-sink: pair ${p + 1}: sink without write-ahead ${fmt(nw.perS, 0)} docs/s: ${fmt(nw.perS / r, 3)}`,
+      );
+    }
     if (args['compare-serial']) {
-      const sr = await sinkRun(`serial${p}`, true);
+      const sr = await sinkRun(`serial${p}`, 'serial');
       serialRatios.push(sr.perS / r);
       console.log(
         `mongo-sink: pair ${p + 1}: sink without prepare ${fmt(sr.perS, 0)} docs/s: ${fmt(sr.perS / r, 3)}`,
@@ -230,6 +287,8 @@ try {
       sink_duplicates: sink.map((x) => x.duplicates),
       pair_ratios: pairRatios.map((x) => round(x, 3)),
       serial_pair_ratios: serialRatios.map((x) => round(x, 3)),
+      no_write_ahead_pair_ratios: noWriteAheadRatios.map((x) => round(x, 3)),
+      raw_sink_order_docs_per_s: sinkOrderRaw.map((x) => round(x, 0)),
       best_of_ratio: round(bestSink / bestRaw, 3),
       median_raw_docs_per_s: round(median(raw), 0),
       median_sink_docs_per_s: round(median(sink.map((x) => x.perS)), 0),

@@ -126,6 +126,21 @@ function writeErrorsOf(err: MongoBulkWriteError): PerDocError[] {
   return list.map((w) => ({ index: w.index, code: w.code, errmsg: w.errmsg ?? w.message ?? 'write error' }));
 }
 
+/**
+ * The unique index an E11000 names (`… index: _id_ dup key: …` on MongoDB and the local server),
+ * or null when the message names none (then the read-back decides).
+ */
+function duplicateIndex(errmsg: string): string | null {
+  return /\bindex: (\S+)/.exec(errmsg)?.[1] ?? null;
+}
+
+/** A duplicate key on a unique index other than `_id`: a conflict with another document, no replay. */
+const otherIndexDuplicate = (e: PerDocError) => {
+  if (e.code !== 11000) return false;
+  const idx = duplicateIndex(e.errmsg);
+  return idx !== null && idx !== '_id_';
+};
+
 /** Rounds of re-sending what a server silently skipped before giving up (retriably). */
 const MAX_ROUNDS = 3;
 
@@ -140,8 +155,11 @@ function bulkFailure(what: string, err: unknown): PerDocError[] {
 }
 
 /**
- * insertMany(ordered: false) and what became of each document. Duplicate keys are a replay and
- * count as duplicates; a retriable per-document error (or a write-concern error) throws, so the
+ * insertMany(ordered: false) and what became of each document. A duplicate key on `_id` is a
+ * replay (the event is already archived) and counts as a duplicate; a duplicate on any other
+ * unique index (a collection someone gave one) is a conflict with another document and is
+ * rejected, and an E11000 that names no index counts as a duplicate only if a document with that
+ * `_id` is there. A retriable per-document error (or a write-concern error) throws, so the
  * runtime retries the batch (what did land then counts as duplicates); any other per-document
  * error is a rejection with the server's reason.
  *
@@ -181,7 +199,12 @@ async function insertDocs<T extends { _id: string }>(
     } catch (err) {
       const errors = bulkFailure(`${what} insertMany`, err);
       const failed = new Map(errors.map((e) => [e.index, e]));
-      const unsure = batch.map((d, j) => ({ d, j })).filter(({ j }) => !failed.has(j));
+      const unsure = batch
+        .map((d, j) => ({ d, j }))
+        .filter(({ j }) => {
+          const e = failed.get(j);
+          return !e || (e.code === 11000 && duplicateIndex(e.errmsg) === null);
+        });
       const present = new Set<string>();
       if (unsure.length > 0) {
         const ids = unsure.map(({ d }) => d._id);
@@ -194,7 +217,8 @@ async function insertDocs<T extends { _id: string }>(
       const next: number[] = [];
       batch.forEach((d, j) => {
         const e = failed.get(j);
-        if (e?.code === 11000) duplicates += 1;
+        const idx = e?.code === 11000 ? duplicateIndex(e.errmsg) : undefined;
+        if (idx === '_id_' || (idx === null && present.has(d._id))) duplicates += 1;
         else if (e)
           rejected.push({ index: pending[j]!, reason: `MongoDB refused it (code ${e.code}): ${e.errmsg}` });
         else if (present.has(d._id)) inserted += 1;
@@ -342,7 +366,8 @@ export function createMongoStores(client: MongoClient, opts: MongoStoresOptions 
           pending.forEach((p, j) => {
             const e = failed.get(j);
             const rev = stored.get(p.h.recommend_session_id);
-            if (e && e.code !== 11000)
+            // E11000 on _id is the guard's "stale" answer; on another unique index it is a conflict.
+            if (e && (e.code !== 11000 || otherIndexDuplicate(e)))
               rejected.push({ index: p.index, reason: `MongoDB refused it (code ${e.code}): ${e.errmsg}` });
             else if (rev !== undefined && rev > p.h.revision) stale += 1;
             else if (rev === p.h.revision) {

@@ -93,6 +93,36 @@ describe.skipIf(!url)('MongoDB (MONGODB_URL)', () => {
     expect(doc!.event).toEqual(eventA(7));
   });
 
+  it('archive sink, write-ahead as on the runtime: a replay of prepared batches counts duplicates; a clash on another unique index is rejected', async () => {
+    const db = freshDb();
+    const stores = createMongoStores(client, { db });
+    await stores.ensureIndexes();
+    // A unique index someone else gave the collection: a clash there is no replay.
+    await client
+      .db(db)
+      .collection('events')
+      .createIndex({ 'event.client_ref': 1 }, { unique: true, sparse: true, name: 'client_ref_unique' });
+    const sink = createArchiveSink({ store: stores.archive, topics: DEFAULT_TOPICS });
+    const batch = (from: number, n: number) =>
+      Array.from({ length: n }, (_, i) =>
+        record(DEFAULT_TOPICS.recommend, eventA(from + i), `rs-${from + i}`),
+      );
+    const [b1, b2] = [batch(500, 100), batch(600, 100)];
+    // Prepared one after the other, both written ahead at once, applied in order.
+    const [p1, p2] = [await sink.prepare!(b1), await sink.prepare!(b2)];
+    expect((await sink.apply(b1, p1))?.counts).toMatchObject({ archived: 100, duplicates: 0 });
+    expect((await sink.apply(b2, p2))?.counts).toMatchObject({ archived: 100, duplicates: 0 });
+    const replay = await sink.apply([...b2.slice(50), ...batch(700, 10)]);
+    expect(replay?.counts).toMatchObject({ archived: 10, duplicates: 50 });
+    const clash = record(DEFAULT_TOPICS.recommend, eventA(800, { client_ref: 'r-1' }), 'rs-800');
+    const clash2 = record(DEFAULT_TOPICS.recommend, eventA(801, { client_ref: 'r-1' }), 'rs-801');
+    const out = await sink.apply([clash, clash2, record(DEFAULT_TOPICS.recommend, eventA(802), 'rs-802')]);
+    expect(out?.counts).toMatchObject({ archived: 2, duplicates: 0 });
+    expect(out?.rejected?.map((r) => r.record.offset)).toEqual([clash2.offset]);
+    expect(out?.rejected?.[0]?.reason).toMatch(/code 11000/);
+    expect(await stores.archive.countEvents()).toBe(212);
+  });
+
   it('archive sink: an event over 16 MB is rejected with the reason, its neighbours are archived', async () => {
     const db = freshDb();
     const stores = createMongoStores(client, { db });

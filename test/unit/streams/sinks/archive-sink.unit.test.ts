@@ -136,6 +136,135 @@ describe('archive sink', () => {
   });
 });
 
+describe('archive sink write-ahead (prepare starts the inserts)', () => {
+  /** A store whose inserts wait until released, counting calls and inserts in flight. */
+  const gatedStore = () => {
+    const memory = createMemoryArchiveStore();
+    const gates: (() => void)[] = [];
+    const st = { calls: 0, inFlight: 0, maxInFlight: 0, failNext: false };
+    const store: ArchiveStore = {
+      ...memory,
+      insertEvents: async (docs) => {
+        st.calls += 1;
+        st.inFlight += 1;
+        st.maxInFlight = Math.max(st.maxInFlight, st.inFlight);
+        try {
+          await new Promise<void>((r) => gates.push(r));
+          if (st.failNext) {
+            st.failNext = false;
+            throw new SinkError('mongo_unavailable', 'connection refused', { retriable: true });
+          }
+          return await memory.insertEvents(docs);
+        } finally {
+          st.inFlight -= 1;
+        }
+      },
+    };
+    const release = () => {
+      for (const g of gates.splice(0)) g();
+    };
+    return { memory, store, st, release };
+  };
+  const tick = () => new Promise((r) => setTimeout(r, 5));
+
+  it('prepare starts the insert; the batch’s apply answers with it and writes nothing more', async () => {
+    const { memory, store, st, release } = gatedStore();
+    const sink = createArchiveSink({ store, topics: T });
+    const batch = [rec(T.recommend, a(201)), rec(T.recommend, a(202))];
+    const prepared = await sink.prepare!(batch);
+    await tick();
+    expect(st.calls).toBe(1); // under way before any apply
+    const applied = sink.apply(batch, prepared);
+    release();
+    expect(await applied).toEqual({
+      rejected: [],
+      counts: { archived: 2, dead_letters_archived: 0, duplicates: 0 },
+    });
+    expect(st.calls).toBe(1);
+    expect(await memory.countEvents()).toBe(2);
+  });
+
+  it('a write-ahead that failed fails its apply (retriable); the retry with the same prepared batch writes again', async () => {
+    const { memory, store, st, release } = gatedStore();
+    const sink = createArchiveSink({ store, topics: T });
+    const batch = [rec(T.recommend, a(211))];
+    st.failNext = true;
+    const prepared = await sink.prepare!(batch);
+    const first = sink.apply(batch, prepared);
+    release();
+    await expect(first).rejects.toMatchObject({ retriable: true });
+    const retry = sink.apply(batch, prepared);
+    await tick();
+    release();
+    expect((await retry)?.counts).toMatchObject({ archived: 1, duplicates: 0 });
+    expect(st.calls).toBe(2);
+    expect(await memory.countEvents()).toBe(1);
+  });
+
+  it('a prepared batch dropped unapplied was at most written early: its replay counts duplicates', async () => {
+    const { memory, store, release } = gatedStore();
+    const sink = createArchiveSink({ store, topics: T });
+    const batch = [rec(T.recommend, a(221)), rec(T.recommend, a(222))];
+    await sink.prepare!(batch); // the runtime was killed before this batch's apply
+    release();
+    await tick();
+    const replay = sink.apply(batch);
+    await tick();
+    release();
+    expect((await replay)?.counts).toMatchObject({ archived: 0, duplicates: 2 });
+    expect(await memory.countEvents()).toBe(2);
+  });
+
+  it('writeAhead false: prepare only decodes, apply writes', async () => {
+    const { store, st, release } = gatedStore();
+    const sink = createArchiveSink({ store, topics: T, writeAhead: false });
+    const prepared = await sink.prepare!([rec(T.recommend, a(231))]);
+    await tick();
+    expect(st.calls).toBe(0);
+    expect(prepared).not.toHaveProperty('written');
+    release();
+  });
+
+  it('on the runtime: at most two inserts in flight, and nothing is committed before its own insert confirmed', async () => {
+    const log = new EmbeddedLog({ idleIntervalMs: 5 });
+    await log.ensureTopics(
+      [T.recommend, T.paraphrase, T.selection, T.deadLetter].map((topic) => ({ topic, partitions: 1 })),
+    );
+    const { memory, store, st, release } = gatedStore();
+    const running = runSink(createArchiveSink({ store, topics: T }), { log, deadLetterTopic: T.deadLetter });
+    const events = Array.from({ length: 500 }, (_, i) => a(300 + i));
+    await log.send(
+      T.recommend,
+      events.map((e) => ({ key: 'rs-1', value: Buffer.from(JSON.stringify(e)) })),
+    );
+    const until = async (cond: () => boolean) => {
+      for (let i = 0; !cond(); i++) {
+        if (i > 2000) throw new Error('timed out');
+        await tick();
+      }
+    };
+    // The first batch's insert is held: the second is written ahead, no third, nothing committed.
+    await until(() => st.inFlight === 2);
+    await tick();
+    expect(st.inFlight).toBe(2);
+    expect(running.stats.records).toBe(0);
+    expect(log.committed('sentencify-archive')).toEqual([]);
+    while ((await memory.countEvents()) < 500) {
+      release();
+      await tick();
+    }
+    await until(() => running.stats.records === 500);
+    expect(st.maxInFlight).toBe(2);
+    expect(st.calls).toBe(5);
+    expect(log.committed('sentencify-archive')).toMatchObject([
+      { topic: T.recommend, partition: 0, offset: 500 },
+    ]);
+    expect(running.stats.outcomes).toMatchObject({ archived: 500, duplicates: 0 });
+    await running.stop();
+    await log.close();
+  });
+});
+
 describe('archive sink on the sink runtime', () => {
   const until = async (cond: () => boolean | Promise<boolean>, ms = 10_000) => {
     const t0 = Date.now();

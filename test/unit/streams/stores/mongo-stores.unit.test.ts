@@ -41,6 +41,10 @@ const bulkError = (writeErrors: { index: number; code: number; errmsg: string }[
     { getWriteConcernError: () => wce } as never,
   );
 
+/** The server's message for a duplicate key on `index` (MongoDB's wording, the local server's too). */
+const dup = (index: string, key = '{ _id: "e1" }') =>
+  `E11000 duplicate key error collection: sentencify.events index: ${index} dup key: ${key}`;
+
 describe('MongoDB adapter failures', () => {
   it('a network failure is retriable', async () => {
     const { client } = fakeClient({
@@ -73,7 +77,7 @@ describe('MongoDB adapter failures', () => {
     const { client, calls } = fakeClient({
       insertMany: async () => {
         throw bulkError([
-          { index: 0, code: 11000, errmsg: 'E11000 duplicate key' },
+          { index: 0, code: 11000, errmsg: dup('_id_') },
           { index: 2, code: 121, errmsg: 'Document failed validation' },
         ]);
       },
@@ -92,12 +96,35 @@ describe('MongoDB adapter failures', () => {
     expect(calls).toEqual([{ op: 'insertMany', n: 3 }]);
   });
 
+  it('only a duplicate key on _id is "already archived": another unique index is a rejection, an unnamed one is read back', async () => {
+    const { client, calls } = fakeClient({
+      insertMany: async () => {
+        throw bulkError([
+          { index: 0, code: 11000, errmsg: dup('_id_') },
+          { index: 1, code: 11000, errmsg: dup('source_unique', '{ source: "x" }') },
+          { index: 2, code: 11000, errmsg: 'E11000 duplicate key error' },
+          { index: 3, code: 11000, errmsg: 'E11000 duplicate key error' },
+        ]);
+      },
+      // e3's _id is there (its unnamed E11000 was on _id); e4's is not (it collided elsewhere).
+      found: () => [{ _id: 'e3' }, { _id: 'e5' }],
+    });
+    const out = await createMongoStores(client).archive.insertEvents(
+      ['e1', 'e2', 'e3', 'e4', 'e5'].map((id) => archivedEvent(id)),
+    );
+    expect(out.inserted).toBe(1);
+    expect(out.duplicates).toBe(2);
+    expect(out.rejected.map((r) => r.index)).toEqual([1, 3]);
+    expect(out.rejected[0]!.reason).toMatch(/code 11000.*index: source_unique/);
+    expect(calls).toEqual([{ op: 'insertMany', n: 5 }]);
+  });
+
   it('a document a server skipped without an error is sent again', async () => {
     let round = 0;
     const { client, calls } = fakeClient({
       insertMany: async () => {
         round += 1;
-        if (round === 1) throw bulkError([{ index: 0, code: 11000, errmsg: 'E11000' }]);
+        if (round === 1) throw bulkError([{ index: 0, code: 11000, errmsg: dup('_id_') }]);
         return {};
       },
       found: () => [],
@@ -155,10 +182,25 @@ describe('MongoDB adapter failures', () => {
     ]);
   });
 
+  it('an upsert that collides on a unique index other than _id is rejected, not taken for stale', async () => {
+    const { client } = fakeClient({
+      bulkWrite: async () => {
+        throw bulkError([{ index: 0, code: 11000, errmsg: dup('user_unique', '{ user_id: "u" }') }]);
+      },
+      found: () => [{ _id: 's2', revision: 3 }],
+    });
+    const out = await createMongoStores(client).examples.upsertLatest([example('s1', 2), example('s2', 3)]);
+    expect(out.upserted).toBe(1);
+    expect(out.stale).toBe(0);
+    expect(out.rejected).toHaveLength(1);
+    expect(out.rejected[0]).toMatchObject({ index: 0 });
+    expect(out.rejected[0]!.reason).toMatch(/index: user_unique/);
+  });
+
   it('gives up, retriably, when a server keeps skipping', async () => {
     const { client } = fakeClient({
       insertMany: async () => {
-        throw bulkError([{ index: 0, code: 11000, errmsg: 'E11000' }]);
+        throw bulkError([{ index: 0, code: 11000, errmsg: dup('_id_') }]);
       },
       found: () => [],
     });
