@@ -1,6 +1,7 @@
 import { type SessionEvent, type TopicNames, topicForEvent } from '../schemas/index.ts';
 import type { EventLog, LogMessage } from '../streams/log/event-log.ts';
 import type { EventSink } from './event-sink.ts';
+import { eventJson } from './recommend-event.ts';
 
 export interface BatchingEventSinkOptions {
   /** Most events in one send (default 500). */
@@ -119,7 +120,7 @@ export function createBatchingEventSink(
           queues.set(topic, queue);
         }
         const p: Pending = {
-          message: { key: e.recommend_session_id, value: Buffer.from(JSON.stringify(e)) },
+          message: { key: e.recommend_session_id, value: Buffer.from(eventJson(e)) },
           settled: false,
           timer: null,
           resolve,

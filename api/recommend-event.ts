@@ -1,4 +1,4 @@
-import { type RecommendEvent, SCHEMA_VERSION } from '../schemas/index.ts';
+import { type RecommendEvent, SCHEMA_VERSION, type SessionEvent } from '../schemas/index.ts';
 import type { RecommendRequest } from './schemas.ts';
 import { SCORER_VERSION, type ScoreResult } from './scoring/index.ts';
 import type { SearchHit } from './vector/vector-index.ts';
@@ -65,4 +65,60 @@ export function buildRecommendEvent(i: RecommendEventInput): RecommendEvent {
       cluster_id: i.clusterId,
     },
   };
+}
+
+const writtenOptions = new WeakMap<object, string>();
+/**
+ * The JSON of the options `/recommend` showed, written once: they are most of both the answer
+ * and A (~34 ranked options of 6 doubles each, whose shortest round-trip formatting is what
+ * `JSON.stringify` spends its time on), and both carry the very same array. Cached per array, so
+ * the array must not change after it was first written (the route's `shown` does not).
+ *
+ * @example
+ * const text = jsonWithField(response, 'options', optionsJson(shown)); // === JSON.stringify(response)
+ */
+export function optionsJson(options: readonly object[]): string {
+  let json = writtenOptions.get(options);
+  if (json === undefined) {
+    json = JSON.stringify(options);
+    writtenOptions.set(options, json);
+  }
+  return json;
+}
+
+/**
+ * `JSON.stringify(obj)` with the value of `key` already written as `valueJson`: the same text,
+ * keys in the same order, the rest written by `JSON.stringify`. For plain data objects (no
+ * `toJSON`, no `__proto__` key); without the key it is `JSON.stringify(obj)`.
+ */
+export function jsonWithField(
+  obj: Readonly<Record<string, unknown>>,
+  key: string,
+  valueJson: string,
+): string {
+  if (!Object.hasOwn(obj, key) || obj[key] === undefined) return JSON.stringify(obj);
+  const before: Record<string, unknown> = {};
+  const after: Record<string, unknown> = {};
+  let seen = false;
+  for (const k of Object.keys(obj)) {
+    if (k === key) seen = true;
+    else if (seen) after[k] = obj[k];
+    else before[k] = obj[k];
+  }
+  const head = JSON.stringify(before);
+  const tail = JSON.stringify(after);
+  const field = `${JSON.stringify(key)}:${valueJson}`;
+  return `${head.length > 2 ? `${head.slice(0, -1)},` : '{'}${field}${tail.length > 2 ? `,${tail.slice(1)}` : '}'}`;
+}
+
+/**
+ * An event as the event log stores it: `JSON.stringify(e)`, except that an A reuses the JSON of
+ * its options when the answer wrote it (or writes it for the answer to reuse).
+ *
+ * @example
+ * const value = Buffer.from(eventJson(e));
+ */
+export function eventJson(e: SessionEvent): string {
+  if (e.type !== 'recommend') return JSON.stringify(e);
+  return jsonWithField(e as unknown as Record<string, unknown>, 'options', optionsJson(e.options));
 }

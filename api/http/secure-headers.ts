@@ -38,7 +38,12 @@ const secured = new WeakSet<Response>();
  * return securedJson(response); // instead of c.json(response)
  */
 export function securedJson(body: unknown, status = 200): Response {
-  const res = new Response(JSON.stringify(body), { status, headers: JSON_HEADERS });
+  return securedJsonText(JSON.stringify(body), status);
+}
+
+/** {@link securedJson} of a body already written as JSON text. */
+export function securedJsonText(json: string, status = 200): Response {
+  const res = new Response(json, { status, headers: JSON_HEADERS });
   secured.add(res);
   return res;
 }

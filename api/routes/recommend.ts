@@ -1,8 +1,8 @@
 import { Hono } from 'hono';
 import { ApiError, UpstreamError } from '../errors.ts';
-import { securedJson } from '../http/secure-headers.ts';
+import { securedJsonText } from '../http/secure-headers.ts';
 import { createRecommendSources, recommendInputs, scoreRecommendation } from '../recommend-core.ts';
-import { buildRecommendEvent } from '../recommend-event.ts';
+import { buildRecommendEvent, jsonWithField, optionsJson } from '../recommend-event.ts';
 import { parseBody } from '../request-body.ts';
 import { detectLanguage, type RecommendResponse, recommendRequestSchema } from '../schemas.ts';
 import { explorationDraw, SCORER_VERSION } from '../scoring/index.ts';
@@ -155,6 +155,7 @@ export function recommendRoutes(ctx: RouteContext) {
         ? { read_your_writes: { waited_ms: rywOutcome.waitedMs, satisfied: rywOutcome.satisfied } }
         : {}),
     };
-    return securedJson(response);
+    // The options' JSON is A's too: written once for both (eventJson in the event sinks).
+    return securedJsonText(jsonWithField(response, 'options', optionsJson(shown)));
   });
 }

@@ -10,6 +10,7 @@ import { type ApiDeps, createApi } from '../../api/app.ts';
 import type { EventSink } from '../../api/event-sink.ts';
 import { createAbRouter } from '../../api/paraphrase/ab-router.ts';
 import { createOfflineParaphraser } from '../../api/paraphrase/offline-paraphraser.ts';
+import { eventJson } from '../../api/recommend-event.ts';
 import { DEFAULT_SCORING_CONFIG } from '../../api/scoring/index.ts';
 import { createQdrantVectorIndex } from '../../api/vector/qdrant-vector-index.ts';
 import type { VectorIndex } from '../../api/vector/vector-index.ts';
@@ -147,10 +148,11 @@ async function serveMain(params: ServeParams): Promise<void> {
   let emitted = 0;
   let emittedBytes = 0;
   const events: EventSink = {
-    // What the Kafka sink does per event, short of the network: serialise it.
+    // What the Kafka sink (api/batching-event-sink.ts) does per event, short of the network:
+    // serialise it, as it does (eventJson) — and as Buffer.from would, count its bytes.
     emit: async (e) => {
       emitted++;
-      emittedBytes += Buffer.byteLength(JSON.stringify(e));
+      emittedBytes += Buffer.byteLength(eventJson(e));
     },
   };
   const embedder = createHashingEmbedder(dim);

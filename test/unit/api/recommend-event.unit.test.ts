@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { buildRecommendEvent, type RecommendEventInput } from '../../../api/recommend-event.ts';
+import {
+  buildRecommendEvent,
+  eventJson,
+  jsonWithField,
+  optionsJson,
+  type RecommendEventInput,
+} from '../../../api/recommend-event.ts';
 import {
   DEFAULT_SCORING_CONFIG,
   explorationDraw,
@@ -108,5 +114,46 @@ describe('buildRecommendEvent', () => {
       cluster: null,
     });
     expect(report.differences).toEqual([]);
+  });
+});
+
+describe('eventJson, jsonWithField, optionsJson', () => {
+  it('write an A exactly as JSON.stringify does, the options written once for A and the answer', () => {
+    for (const over of [
+      {},
+      // Optional fields absent (undefined), as a bare request leaves them.
+      { request: { user_id: 'u1', text: 'Hi "there" \u00b7 \ud83d\ude00\n' } },
+    ] as Partial<RecommendEventInput>[]) {
+      const a = buildRecommendEvent(input(over));
+      expect(eventJson(a)).toBe(JSON.stringify(a));
+      // The answer carries the same array: its text is JSON.stringify's too, options reused.
+      const answer = {
+        recommend_session_id: 'rs-new',
+        options: a.options,
+        degraded: undefined,
+        cold_start: true,
+      };
+      expect(optionsJson(a.options)).toBe(JSON.stringify(a.options));
+      expect(jsonWithField(answer, 'options', optionsJson(a.options))).toBe(JSON.stringify(answer));
+      expect(JSON.parse(eventJson(a))).toEqual(JSON.parse(JSON.stringify(a)));
+    }
+  });
+
+  it('jsonWithField keeps key order with the field first, last, alone or absent', () => {
+    const v = '[1,2.5,"x"]';
+    const cases: Record<string, unknown>[] = [
+      { options: [1, 2.5, 'x'], b: 1 },
+      { a: 'q', options: [1, 2.5, 'x'] },
+      { options: [1, 2.5, 'x'] },
+      { a: 1, options: [1, 2.5, 'x'], z: { y: null } },
+    ];
+    for (const c of cases) expect(jsonWithField(c, 'options', v)).toBe(JSON.stringify(c));
+    expect(jsonWithField({ a: 1 }, 'options', v)).toBe('{"a":1}');
+    expect(jsonWithField({ a: 1, options: undefined }, 'options', v)).toBe('{"a":1}');
+  });
+
+  it('writes other events with JSON.stringify', () => {
+    const c = { type: 'selection', recommend_session_id: 'rs-1', options: 'not A' } as never;
+    expect(eventJson(c)).toBe(JSON.stringify(c));
   });
 });
