@@ -179,19 +179,54 @@ export function registryHeaderLength(bytes: Buffer): number {
   return bytes.length >= 5 && bytes[0] === 0 ? 5 : 0;
 }
 
-/**
- * H, plain JSON or registry-framed JSON Schema (the processor frames H when a Schema Registry is
- * configured): zod checks it either way, so every H consumer reads both without a registry client.
- */
-export function decodeExample(rec: LogRecord): TrainingExample | DeadLetter {
+/** The fast path compiled from trainingExampleSchema, or null if the schema outgrew the compiler. */
+export const trainingExampleFastParser: FastParser | null = (() => {
+  try {
+    return compileFastParser(trainingExampleSchema);
+  } catch (err) {
+    if (err instanceof UnsupportedSchemaError) return null;
+    throw err;
+  }
+})();
+
+type ExampleVerdict = (
+  parsed: unknown,
+) =>
+  | { readonly success: true; readonly data: TrainingExample }
+  | { readonly success: false; readonly error: z.ZodError };
+
+const zodExampleVerdict: ExampleVerdict = (parsed) => trainingExampleSchema.safeParse(parsed);
+
+/** Every sink of H decodes every record: the compiled path where it vouches, zod otherwise. */
+const fastExampleVerdict: ExampleVerdict = (parsed) => {
+  const v = trainingExampleFastParser === null ? BAIL : trainingExampleFastParser(parsed);
+  return v === BAIL ? trainingExampleSchema.safeParse(parsed) : { success: true, data: v as TrainingExample };
+};
+
+function decodeExampleWith(verdict: ExampleVerdict, rec: LogRecord): TrainingExample | DeadLetter {
   let parsed: unknown;
   try {
     parsed = JSON.parse(rec.value.toString('utf8', registryHeaderLength(rec.value)));
   } catch (err) {
     return decodeFailure(rec, 'malformed_json', `not JSON: ${(err as Error).message}`);
   }
-  const res = trainingExampleSchema.safeParse(parsed);
+  const res = verdict(parsed);
   return res.success ? res.data : decodeFailure(rec, 'schema_invalid', describeIssues(res.error), parsed);
+}
+
+/**
+ * H, plain JSON or registry-framed JSON Schema (the processor frames H when a Schema Registry is
+ * configured): checked against the schema either way, so every H consumer reads both without a
+ * registry client. Accepts, rejects and explains exactly as `decodeExampleZod`
+ * (test/unit/streams/codec/fast-decode-h.unit.test.ts), through the compiled fast path.
+ */
+export function decodeExample(rec: LogRecord): TrainingExample | DeadLetter {
+  return decodeExampleWith(fastExampleVerdict, rec);
+}
+
+/** The same with zod alone: the reference the fast path is tested and measured against. */
+export function decodeExampleZod(rec: LogRecord): TrainingExample | DeadLetter {
+  return decodeExampleWith(zodExampleVerdict, rec);
 }
 
 /** A dead letter on the wire: the reason, where it came from, and the original bytes or event. */
