@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { cosine, createHashingEmbedder, hashEmbed } from '../../../../streams/embeddings/hashing-embedder.ts';
 
@@ -28,5 +29,58 @@ describe('offline hashing embedder', () => {
 
   it('gives an empty text the zero vector rather than NaN', () => {
     expect([...hashEmbed('', 8)]).toEqual(new Array(8).fill(0));
+  });
+
+  it('gives exactly the vectors of the string-building version it replaced, for random text', () => {
+    // The first implementation, kept as the reference: every token built as a string, then hashed.
+    const reference = (text: string, dim: number) => {
+      const v = new Float32Array(dim);
+      const add = (token: string, weight: number) => {
+        let h = 0x811c9dc5;
+        for (let i = 0; i < token.length; i++) {
+          h ^= token.charCodeAt(i);
+          h = Math.imul(h, 0x01000193);
+        }
+        v[(h >>> 1) % dim]! += h & 1 ? weight : -weight;
+      };
+      const words = text
+        .normalize('NFC')
+        .toLowerCase()
+        .split(/[^\p{L}\p{N}]+/u)
+        .filter((w) => w.length > 0);
+      for (const w of words) {
+        add(`w:${w}`, 1.0);
+        const chars = [...` ${w} `];
+        for (let n = 2; n <= 3; n++)
+          for (let i = 0; i + n <= chars.length; i++) add(chars.slice(i, i + n).join(''), 0.5);
+      }
+      let s = 0;
+      for (let i = 0; i < dim; i++) s += v[i]! * v[i]!;
+      if (s > 0) for (let i = 0; i < dim; i++) v[i]! *= 1 / Math.sqrt(s);
+      return v;
+    };
+    const piece = fc.oneof(
+      fc.string({ maxLength: 12 }),
+      fc.string({ unit: 'grapheme', maxLength: 8 }),
+      fc.string({ unit: 'binary', maxLength: 8 }),
+      fc.constantFrom(
+        '회의 일정을',
+        '변경하고자 합니다.',
+        'Ünïcödé',
+        '😀👍🏽',
+        'e\u0301',
+        'ǅ',
+        'İstanbul',
+        '12% 증가',
+        '\ud800x',
+      ),
+    );
+    fc.assert(
+      fc.property(fc.array(piece, { maxLength: 6 }), fc.constantFrom(8, 64, 384), (parts, dim) => {
+        const text = parts.join(' ');
+        expect([...hashEmbed(text, dim)]).toEqual([...reference(text, dim)]);
+      }),
+      { numRuns: 2000, seed: 3 },
+    );
   });
 });
