@@ -8,7 +8,12 @@ import { joinBySession } from '../operators/join-by-session.ts';
 import { commitBestEffort } from '../runtime/commit.ts';
 import { createRetrier, type OnRetry } from '../runtime/retry.ts';
 import { runSteps } from '../runtime/step-loop.ts';
-import { dropErased, type ErasureRegistry, exampleStartMs } from '../stores/erasure-registry.ts';
+import {
+  dropErased,
+  type ErasureRegistry,
+  exampleStartMs,
+  withKnownErasures,
+} from '../stores/erasure-registry.ts';
 import type { TopologyConfig } from '../topology-config.ts';
 import { decodeDelivery, IdleTime, type JoinToken, toJoinBatch, withoutErased } from './join-input.ts';
 
@@ -83,10 +88,15 @@ export function startJoinProcessor(deps: JoinProcessorDeps, cfg: TopologyConfig)
   // With a serde, decoding is async: one step per delivery, in order, so the join still sees one
   // batch per delivery; an unreachable registry is retried (the processor stalls, like a broker).
   const registry = deps.registry;
+  // The users each batch was checked for on the way in, and the answer: the check on the way out
+  // (what sessions open at an erasure still produce) asks only about other users, so a selection
+  // that completes its session costs one registry round trip, not two.
+  const checked = new WeakMap<JoinToken, { users: Set<string>; erased: Map<string, number> }>();
   const unerased = async (b: ReturnType<typeof toJoinBatch>) => {
     if (!registry || !b.records || b.records.length === 0) return b;
-    const users = [...new Set(b.records.map((r) => r.event.user_id))];
-    const erased = await retrier.io(() => registry.erasedAt(users), 'erased users');
+    const users = new Set(b.records.map((r) => r.event.user_id));
+    const erased = await retrier.io(() => registry.erasedAt([...users]), 'erased users');
+    if (b.token) checked.set(b.token, { users, erased });
     return withoutErased(b, erased).batch;
   };
   const batches$ = serde
@@ -155,9 +165,11 @@ export function startJoinProcessor(deps: JoinProcessorDeps, cfg: TopologyConfig)
       let examples = r.examples;
       if (registry && (examples.length > 0 || dead.length > 0)) {
         // What a session that was open at the erasure still produces is dropped here.
+        const known = r.token ? checked.get(r.token) : undefined;
+        const lookup = known ? withKnownErasures(registry, known) : registry;
         examples = (
           await retrier.io(
-            () => dropErased(registry, r.examples, (x) => x.user_id, exampleStartMs),
+            () => dropErased(lookup, r.examples, (x) => x.user_id, exampleStartMs),
             'erased users',
           )
         ).kept;
@@ -165,7 +177,7 @@ export function startJoinProcessor(deps: JoinProcessorDeps, cfg: TopologyConfig)
           await retrier.io(
             () =>
               dropErased(
-                registry,
+                lookup,
                 dead,
                 (x) => x.event?.user_id ?? null,
                 (x) => Date.parse(x.event?.ts ?? ''),

@@ -64,6 +64,35 @@ export async function dropErased<T>(
 }
 
 /**
+ * The registry, but for the users a lookup of a moment ago covered, its answer: a processor that
+ * checked a batch's users on the way in asks again on the way out only for users it has not asked
+ * about (the same round trip again is what an erasure between the two would have to beat, and the
+ * sinks check once more before anything is stored).
+ */
+export function withKnownErasures(
+  registry: ErasureRegistry,
+  known: { readonly users: ReadonlySet<string>; readonly erased: ReadonlyMap<string, number> },
+): ErasureRegistry {
+  return {
+    mark: (entries) => registry.mark(entries),
+    count: () => registry.count(),
+    async erasedAt(userIds) {
+      const out = new Map<string, number>();
+      const rest: string[] = [];
+      for (const u of userIds) {
+        if (!known.users.has(u)) rest.push(u);
+        else {
+          const at = known.erased.get(u);
+          if (at !== undefined) out.set(u, at);
+        }
+      }
+      if (rest.length > 0) for (const [u, at] of await registry.erasedAt(rest)) out.set(u, at);
+      return out;
+    },
+  };
+}
+
+/**
  * The registry in memory (embedded mode, tests), keyed by the same salted hash as Redis.
  *
  * @example

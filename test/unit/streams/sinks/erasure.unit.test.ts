@@ -24,6 +24,7 @@ import {
   exampleStartMs,
   keepNotErased,
   userHash,
+  withKnownErasures,
 } from '../../../../streams/stores/erasure-registry.ts';
 import { createMemoryGoldenStore } from '../../../../streams/stores/golden-store.ts';
 import { createMemoryProfileStore } from '../../../../streams/stores/profile-store.ts';
@@ -94,6 +95,29 @@ describe('erased-users registry (pure parts and twin)', () => {
     );
     expect(out.kept).toEqual([items[2], items[3]]);
     expect(out.dropped).toBe(3);
+  });
+
+  it('answers from a lookup of a moment ago for the users it covered, and asks only about the rest', async () => {
+    const registry = createMemoryErasureRegistry({ salt: 's' });
+    await registry.mark([
+      { userId: 'u1', erasedAt: 100 },
+      { userId: 'u3', erasedAt: 300 },
+    ]);
+    const asked: string[][] = [];
+    const counting = {
+      ...registry,
+      erasedAt: (ids: readonly string[]) => {
+        asked.push([...ids]);
+        return registry.erasedAt(ids);
+      },
+    };
+    const known = { users: new Set(['u1', 'u2']), erased: new Map([['u1', 100]]) };
+    const lookup = withKnownErasures(counting, known);
+    expect(await lookup.erasedAt(['u1', 'u2'])).toEqual(new Map([['u1', 100]]));
+    expect(asked).toEqual([]);
+    expect(await lookup.erasedAt(['u2', 'u3', 'u4'])).toEqual(new Map([['u3', 300]]));
+    expect(asked).toEqual([['u3', 'u4']]);
+    expect(await lookup.count()).toBe(2);
   });
 
   it('dates an H by the first event of its session', () => {
