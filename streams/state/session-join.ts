@@ -104,6 +104,12 @@ export class SessionJoin {
   private readonly replayMs: number;
   /** While `advance` handles a deadline: that deadline (the time the outputs it causes belong to). */
   private deadlineNow: number | null = null;
+  /**
+   * The partition of the last pushed record, already in `touched`: a delivery holds one
+   * topic-partition, so most pushes skip both map look-ups. Reset whenever `parts` or `touched`
+   * change otherwise (assign, revoke, checkpoints).
+   */
+  private lastPs: PartitionState | null = null;
 
   constructor(opts: SessionJoinOptions) {
     if (opts.inputTopics.length === 0 || opts.inputTopics.length > 30) {
@@ -160,6 +166,7 @@ export class SessionJoin {
     if (resumeAt.some((o) => o >= 0)) ps.resume = { offsets: resumeAt, wm: resumeWm };
     ps.snapshots.push(snapshotNow(ps));
     this.parts.set(partition, ps);
+    this.lastPs = null;
   }
 
   /** Drop a partition handed to another instance; it will rebuild the state from the checkpoint. */
@@ -172,12 +179,17 @@ export class SessionJoin {
     }
     this.parts.delete(partition);
     this.touched.delete(partition);
+    this.lastPs = null;
   }
 
   /** Feed one record. Outputs accumulate until `drain()`. */
   push(rec: SessionRecord): void {
-    const ps = this.partitionOf(rec.partition);
-    this.touched.add(rec.partition);
+    let ps = this.lastPs;
+    if (ps === null || ps.partition !== rec.partition) {
+      ps = this.partitionOf(rec.partition);
+      this.touched.add(rec.partition);
+      this.lastPs = ps;
+    }
     const tp = ps.topics.get(rec.topic);
     if (!tp) throw new Error(`SessionJoin: record from unexpected topic ${rec.topic}`);
     const ev = rec.event;
@@ -275,6 +287,7 @@ export class SessionJoin {
     const res: JoinCheckpoint[] = [];
     const parts = all ? [...this.parts.keys()] : [...this.touched];
     this.touched.clear();
+    this.lastPs = null;
     for (const p of parts) {
       const ps = this.parts.get(p);
       if (ps) partitionCheckpoints(ps, this.replayMs, res);
