@@ -346,8 +346,9 @@ export function repeated(ps: PartitionState, index: number, offset: number, at: 
 }
 
 /**
- * A tombstone only answers "was this event part of it" (`ids`): its content and what was emitted
- * are never read again, so they are let go — a tombstone then costs its ids, not its events.
+ * A tombstone only answers "was this event part of it" (`hasId`): its content and what was
+ * emitted are never read again, so they are let go — a tombstone then costs its ids (kept by
+ * `forget`), not its events.
  */
 export function release(s: Session): void {
   if (s.a !== null) s.forget(s.a);
