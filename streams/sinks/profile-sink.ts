@@ -54,20 +54,27 @@ export function createProfileSink(o: ProfileSinkOptions): Sink {
     async apply(records: readonly LogRecord[]) {
       const decoded = decodeExamples(records);
       const { rejected } = decoded;
-      const { kept: examples, dropped: erased } = await dropErased(
-        o.registry,
-        decoded.examples,
-        (x) => x.h.user_id,
-        (x) => exampleStartMs(x.h),
-      );
+      // The registry check and the read of the profiles are independent round trips: both at
+      // once. A profile read for a user who turns out erased is dropped unused; the contexts are
+      // embedded only once the check is done (an erased user's text goes to no embedder).
+      const candidates = [...new Set(decoded.examples.map(({ h }) => h.user_id))];
+      const [{ kept: examples, dropped: erased }, loaded] = await Promise.all([
+        dropErased(
+          o.registry,
+          decoded.examples,
+          (x) => x.h.user_id,
+          (x) => exampleStartMs(x.h),
+        ),
+        candidates.length > 0 ? o.profiles.getMany(candidates) : Promise.resolve([]),
+      ]);
       if (examples.length === 0) return { rejected, ...(erased > 0 ? { counts: { erased } } : {}) };
       const byText = await embedContexts(
         (t) => o.embedder.embed(t),
         examples.map((x) => x.h),
       );
+      const byUser = new Map(candidates.map((u, i) => [u, loaded[i] ?? null]));
       const users = [...new Set(examples.map(({ h }) => h.user_id))];
-      const loaded = await o.profiles.getMany(users);
-      const current = new Map(users.map((u, i) => [u, loaded[i] ?? null]));
+      const current = new Map(users.map((u) => [u, byUser.get(u) ?? null]));
       let latest: string | null = null;
       const inputs: ProfileInput[] = examples.map(({ h, rec }) => {
         if (latest === null || h.ts > latest) latest = h.ts;
