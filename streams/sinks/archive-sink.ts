@@ -35,13 +35,14 @@ export interface ArchiveSinkOptions {
    */
   readonly registry?: ErasureRegistry;
   /**
-   * Start a micro-batch's inserts in `prepare`, while the batch before is still being written
-   * (default true): two inserts in flight instead of one, which is most of the archive's
-   * throughput on a server that spends its time per command (bench/README.md). Safe because the
-   * writes are idempotent (`_id` = event id, a duplicate key counts as already archived) and the
-   * runtime commits a batch only after its `apply`, which awaits that write; a prepared batch the
-   * runtime drops (kill, revocation) has at most been written early, and its replay counts
-   * duplicates. `false`: each batch is written by its own `apply`, one after another.
+   * Opt-in (default false): start a micro-batch's inserts already in `prepare`, while the batch
+   * before is still being written, so two inserts are in flight instead of one. Safe because the
+   * writes are idempotent (`_id` = event id, a duplicate key on it counts as already archived) and
+   * the runtime commits a batch only after its `apply`, which awaits that write; a prepared batch
+   * the runtime drops (kill, revocation) has at most been written early, and its replay counts
+   * duplicates. It stretches `prepare`'s "no writes" contract, and on the local server it gained
+   * nothing measurable (that server inserts into one collection one command at a time and is
+   * CPU-bound: bench/README.md), so it is off unless a server that overlaps writes shows a gain.
    */
   readonly writeAhead?: boolean;
 }
@@ -175,8 +176,8 @@ const letterUser = (d: ArchivedDeadLetter): string | null => {
  * letter's is its code and origin), so a replay only counts `duplicates`. Records that are not
  * events, or that MongoDB would refuse (over 16 MB, `$`/NUL/`.` in a key), are `rejected` with the
  * reason and the runtime dead-letters them; a store that is away throws a retriable SinkError.
- * With `writeAhead` (the default) `prepare` already starts the batch's inserts, so two micro-batches
- * are being written at a time; `apply` without a prepared batch writes it itself.
+ * `prepare` decodes the next micro-batch while the one before is being inserted; with `writeAhead`
+ * it also starts that batch's inserts (two in flight). `apply` without a prepared batch does it all.
  *
  * @example
  * const stores = createMongoStores(client, { db: 'sentencify' });
@@ -184,7 +185,7 @@ const letterUser = (d: ArchivedDeadLetter): string | null => {
  */
 export function createArchiveSink(opts: ArchiveSinkOptions): Sink<PreparedArchive> {
   const { store, topics } = opts;
-  const writeAhead = opts.writeAhead ?? true;
+  const writeAhead = opts.writeAhead ?? false;
   const eventTopics = new Set([topics.recommend, topics.paraphrase, topics.selection]);
   const decode = (records: readonly LogRecord[]): DecodedArchive => {
     const rejected: SinkRejection[] = [];

@@ -93,7 +93,7 @@ describe.skipIf(!url)('MongoDB (MONGODB_URL)', () => {
     expect(doc!.event).toEqual(eventA(7));
   });
 
-  it('archive sink, write-ahead as on the runtime: a replay of prepared batches counts duplicates; a clash on another unique index is rejected', async () => {
+  it('archive sink with writeAhead: a replay of prepared batches counts duplicates; a clash on another unique index is rejected', async () => {
     const db = freshDb();
     const stores = createMongoStores(client, { db });
     await stores.ensureIndexes();
@@ -102,7 +102,7 @@ describe.skipIf(!url)('MongoDB (MONGODB_URL)', () => {
       .db(db)
       .collection('events')
       .createIndex({ 'event.client_ref': 1 }, { unique: true, sparse: true, name: 'client_ref_unique' });
-    const sink = createArchiveSink({ store: stores.archive, topics: DEFAULT_TOPICS });
+    const sink = createArchiveSink({ store: stores.archive, topics: DEFAULT_TOPICS, writeAhead: true });
     const batch = (from: number, n: number) =>
       Array.from({ length: n }, (_, i) =>
         record(DEFAULT_TOPICS.recommend, eventA(from + i), `rs-${from + i}`),

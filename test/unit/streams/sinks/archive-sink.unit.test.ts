@@ -136,7 +136,7 @@ describe('archive sink', () => {
   });
 });
 
-describe('archive sink write-ahead (prepare starts the inserts)', () => {
+describe('archive sink with writeAhead (prepare starts the inserts)', () => {
   /** A store whose inserts wait until released, counting calls and inserts in flight. */
   const gatedStore = () => {
     const memory = createMemoryArchiveStore();
@@ -169,7 +169,7 @@ describe('archive sink write-ahead (prepare starts the inserts)', () => {
 
   it('prepare starts the insert; the batch’s apply answers with it and writes nothing more', async () => {
     const { memory, store, st, release } = gatedStore();
-    const sink = createArchiveSink({ store, topics: T });
+    const sink = createArchiveSink({ store, topics: T, writeAhead: true });
     const batch = [rec(T.recommend, a(201)), rec(T.recommend, a(202))];
     const prepared = await sink.prepare!(batch);
     await tick();
@@ -186,7 +186,7 @@ describe('archive sink write-ahead (prepare starts the inserts)', () => {
 
   it('a write-ahead that failed fails its apply (retriable); the retry with the same prepared batch writes again', async () => {
     const { memory, store, st, release } = gatedStore();
-    const sink = createArchiveSink({ store, topics: T });
+    const sink = createArchiveSink({ store, topics: T, writeAhead: true });
     const batch = [rec(T.recommend, a(211))];
     st.failNext = true;
     const prepared = await sink.prepare!(batch);
@@ -203,7 +203,7 @@ describe('archive sink write-ahead (prepare starts the inserts)', () => {
 
   it('a prepared batch dropped unapplied was at most written early: its replay counts duplicates', async () => {
     const { memory, store, release } = gatedStore();
-    const sink = createArchiveSink({ store, topics: T });
+    const sink = createArchiveSink({ store, topics: T, writeAhead: true });
     const batch = [rec(T.recommend, a(221)), rec(T.recommend, a(222))];
     await sink.prepare!(batch); // the runtime was killed before this batch's apply
     release();
@@ -215,9 +215,9 @@ describe('archive sink write-ahead (prepare starts the inserts)', () => {
     expect(await memory.countEvents()).toBe(2);
   });
 
-  it('writeAhead false: prepare only decodes, apply writes', async () => {
+  it('by default (no writeAhead) prepare only decodes, apply writes', async () => {
     const { store, st, release } = gatedStore();
-    const sink = createArchiveSink({ store, topics: T, writeAhead: false });
+    const sink = createArchiveSink({ store, topics: T });
     const prepared = await sink.prepare!([rec(T.recommend, a(231))]);
     await tick();
     expect(st.calls).toBe(0);
@@ -231,7 +231,10 @@ describe('archive sink write-ahead (prepare starts the inserts)', () => {
       [T.recommend, T.paraphrase, T.selection, T.deadLetter].map((topic) => ({ topic, partitions: 1 })),
     );
     const { memory, store, st, release } = gatedStore();
-    const running = runSink(createArchiveSink({ store, topics: T }), { log, deadLetterTopic: T.deadLetter });
+    const running = runSink(createArchiveSink({ store, topics: T, writeAhead: true }), {
+      log,
+      deadLetterTopic: T.deadLetter,
+    });
     const events = Array.from({ length: 500 }, (_, i) => a(300 + i));
     await log.send(
       T.recommend,
