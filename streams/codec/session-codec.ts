@@ -75,14 +75,17 @@ type SessionEventVerdict =
  * The fast path compiled from sessionEventSchema (fast-decode.ts), or null when the schema uses a
  * construct the compiler does not know (then zod decides everything, as before).
  */
-export const sessionEventFastParser: FastParser | null = (() => {
+export const sessionEventFastParser: FastParser | null = compileOrNull(sessionEventSchema);
+
+/** The compiled parser, or null when the schema uses a construct the compiler does not know. */
+function compileOrNull(schema: Parameters<typeof compileFastParser>[0]): FastParser | null {
   try {
-    return compileFastParser(sessionEventSchema);
+    return compileFastParser(schema);
   } catch (err) {
     if (err instanceof UnsupportedSchemaError) return null;
     throw err;
   }
-})();
+}
 
 const zodVerdict = (parsed: unknown): SessionEventVerdict => sessionEventSchema.safeParse(parsed);
 
@@ -180,14 +183,7 @@ export function registryHeaderLength(bytes: Buffer): number {
 }
 
 /** The fast path compiled from trainingExampleSchema, or null if the schema outgrew the compiler. */
-export const trainingExampleFastParser: FastParser | null = (() => {
-  try {
-    return compileFastParser(trainingExampleSchema);
-  } catch (err) {
-    if (err instanceof UnsupportedSchemaError) return null;
-    throw err;
-  }
-})();
+export const trainingExampleFastParser: FastParser | null = compileOrNull(trainingExampleSchema);
 
 type ExampleVerdict = (
   parsed: unknown,

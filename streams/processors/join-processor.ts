@@ -5,7 +5,7 @@ import { type EventSerde, jsonSerde } from '../codec/serde.ts';
 import { checkpointMetadata, encodeDeadLetter, encodeExample } from '../codec/session-codec.ts';
 import type { CommittedOffset, EventLog } from '../log/event-log.ts';
 import { joinBySession } from '../operators/join-by-session.ts';
-import { commitBestEffort } from '../runtime/commit.ts';
+import { createCommitChain } from '../runtime/commit.ts';
 import { createRetrier, type OnRetry } from '../runtime/retry.ts';
 import { runSteps } from '../runtime/step-loop.ts';
 import {
@@ -127,31 +127,21 @@ export function startJoinProcessor(deps: JoinProcessorDeps, cfg: TopologyConfig)
   let sendChain: Promise<void> = Promise.resolve();
   let inFlight = 0;
   let failure: unknown = null;
-  const committable = new Map<string, CommittedOffset>();
-  let lastCommit = performance.now();
   // Commits run one after another, off the step loop: a step does not wait for a commit's round
   // trip (only a revocation and stop do), so an interval commit adds nothing to the latency of the
   // records that arrive meanwhile.
-  let commits: Promise<void> = Promise.resolve();
-  const commitConfirmed = (): Promise<void> => {
-    lastCommit = performance.now();
-    if (committable.size === 0) return commits;
-    const offsets = [...committable.values()];
-    committable.clear();
-    const run = commits
-      .then(() => commitBestEffort(retrier, consumer, offsets, deps.onRetry))
-      .then(() => {
-        for (const c of offsets)
-          m?.set('sentencify_commit_offset', 'Last committed offset per group and partition', c.offset, {
-            group: cfg.joinGroup,
-            topic: c.topic,
-            partition: c.partition,
-          });
-      });
-    // Only a killed processor makes a best-effort commit throw; the next commit still runs.
-    commits = run.catch(() => {});
-    return run;
-  };
+  const commits = createCommitChain({
+    retrier,
+    consumer,
+    onRetry: deps.onRetry,
+    onCommitted: (c) =>
+      m?.set('sentencify_commit_offset', 'Last committed offset per group and partition', c.offset, {
+        group: cfg.joinGroup,
+        topic: c.topic,
+        partition: c.partition,
+      }),
+  });
+  const commitConfirmed = () => commits.commit();
   const drain = async () => {
     await sendChain;
     if (failure) throw failure;
@@ -212,7 +202,7 @@ export function startJoinProcessor(deps: JoinProcessorDeps, cfg: TopologyConfig)
             if (messages.length > 0) await retrier.io(() => deps.log.send(h, messages), 'send H');
             if (letters.length > 0)
               await retrier.io(() => deps.log.send(cfg.topics.deadLetter, letters), 'send dead letters');
-            for (const c of offsets) committable.set(`${c.topic}/${c.partition}`, c);
+            commits.confirm(offsets);
           })
           .catch((err) => {
             failure ??= err;
@@ -235,7 +225,7 @@ export function startJoinProcessor(deps: JoinProcessorDeps, cfg: TopologyConfig)
         if (ev?.kind === 'idle')
           void sendChain.then(() => (failure ? undefined : commitConfirmed())).catch(() => {});
         if (inFlight > cfg.maxSendsInFlight) await sendChain;
-        if (performance.now() - lastCommit >= cfg.commitIntervalMs) void commitConfirmed().catch(() => {});
+        if (commits.sinceLastCommitMs() >= cfg.commitIntervalMs) void commitConfirmed().catch(() => {});
       }
       stats.records += records;
       stats.batches += 1;

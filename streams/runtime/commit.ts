@@ -20,3 +20,48 @@ export async function commitBestEffort(
     onRetry?.('commit (skipped)', err, 3);
   }
 }
+
+/**
+ * Offsets whose outputs were confirmed, committed one commit after another and off the caller's
+ * path: `confirm` records them (a later offset of a partition replaces an earlier one), `commit`
+ * commits what is recorded after any commit still running and resolves when it is done, so a
+ * caller that must not go on first (a revocation, stop) awaits it and any other fires and forgets.
+ * `sinceLastCommitMs` is for an interval policy.
+ *
+ * @example
+ * const commits = createCommitChain({ retrier, consumer, onCommitted: (c) => gauge.set(c.offset) });
+ * commits.confirm(offsets);
+ * if (commits.sinceLastCommitMs() >= intervalMs) void commits.commit().catch(() => {});
+ */
+export function createCommitChain(o: {
+  readonly retrier: Retrier;
+  readonly consumer: LogConsumer;
+  readonly onRetry?: OnRetry;
+  /** Each offset once its commit is done (metrics). */
+  readonly onCommitted?: (offset: CommittedOffset) => void;
+}) {
+  const committable = new Map<string, CommittedOffset>();
+  let lastCommit = performance.now();
+  let chain: Promise<void> = Promise.resolve();
+  return {
+    confirm(offsets: Iterable<CommittedOffset>): void {
+      for (const c of offsets) committable.set(`${c.topic}/${c.partition}`, c);
+    },
+    pending: () => committable.size,
+    sinceLastCommitMs: () => performance.now() - lastCommit,
+    commit(): Promise<void> {
+      lastCommit = performance.now();
+      if (committable.size === 0) return chain;
+      const offsets = [...committable.values()];
+      committable.clear();
+      const run = chain
+        .then(() => commitBestEffort(o.retrier, o.consumer, offsets, o.onRetry))
+        .then(() => {
+          for (const c of offsets) o.onCommitted?.(c);
+        });
+      // Only a killed runtime makes a best-effort commit throw; the next commit still runs.
+      chain = run.catch(() => {});
+      return run;
+    },
+  };
+}

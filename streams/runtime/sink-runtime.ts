@@ -3,7 +3,7 @@ import type { MetricsRegistry } from '../../common/metrics.ts';
 import { encodeDeadLetter } from '../codec/session-codec.ts';
 import type { CommittedOffset, Delivery, EventLog, LogConsumer, LogRecord } from '../log/event-log.ts';
 import type { Sink, SinkRejection } from '../sinks/sink.ts';
-import { commitBestEffort } from './commit.ts';
+import { createCommitChain } from './commit.ts';
 import { createRetrier, type OnRetry, type Retrier, type RetryPolicy } from './retry.ts';
 import { runSteps } from './step-loop.ts';
 
@@ -128,31 +128,20 @@ export function runSink(sink: Sink, deps: SinkRuntimeDeps): RunningSink {
   let idleSeen = false;
   const flushTicks = new Subject<'flush'>();
 
-  // Offsets whose apply returned and that are not committed yet; commits run one after another.
+  // Offsets whose apply returned: committed after each apply or, with an interval, beside it.
   const commitIntervalMs = deps.commitIntervalMs ?? 0;
-  const committable = new Map<string, CommittedOffset>();
-  let lastCommit = performance.now();
-  let commits: Promise<void> = Promise.resolve();
-  /** Commits what is committable now, after any commit still running; resolves when it is done. */
-  const commitApplied = (): Promise<void> => {
-    lastCommit = performance.now();
-    if (committable.size === 0) return commits;
-    const offsets = [...committable.values()];
-    committable.clear();
-    const run = commits
-      .then(() => commitBestEffort(retrier, consumer, offsets, deps.onRetry))
-      .then(() => {
-        for (const c of offsets)
-          m?.set('sentencify_commit_offset', 'Last committed offset per group and partition', c.offset, {
-            group: sink.group,
-            topic: c.topic,
-            partition: c.partition,
-          });
-      });
-    // Only a killed runtime makes a best-effort commit throw; the next commit still runs.
-    commits = run.catch(() => {});
-    return run;
-  };
+  const commits = createCommitChain({
+    retrier,
+    consumer,
+    onRetry: deps.onRetry,
+    onCommitted: (c) =>
+      m?.set('sentencify_commit_offset', 'Last committed offset per group and partition', c.offset, {
+        group: sink.group,
+        topic: c.topic,
+        partition: c.partition,
+      }),
+  });
+  const commitApplied = () => commits.commit();
 
   const applyChunk = async (chunk: LogRecord[], prepared: unknown) => {
     const t0 = performance.now();
@@ -176,9 +165,9 @@ export function runSink(sink: Sink, deps: SinkRuntimeDeps): RunningSink {
         next.set(k, { topic: r.topic, partition: r.partition, offset: r.offset + 1, metadata: null });
     }
     // Applies run in record order, so a later chunk's offset for a partition is never lower.
-    for (const [k, c] of next) committable.set(k, c);
+    commits.confirm(next.values());
     if (commitIntervalMs === 0) await commitApplied();
-    else if (performance.now() - lastCommit >= commitIntervalMs) void commitApplied().catch(() => {});
+    else if (commits.sinceLastCommitMs() >= commitIntervalMs) void commitApplied().catch(() => {});
     const ms = performance.now() - t0;
     for (const [k, c] of next) stats.positions[k] = c.offset;
     stats.records += chunk.length;
@@ -295,7 +284,7 @@ export function runSink(sink: Sink, deps: SinkRuntimeDeps): RunningSink {
       case 'idle':
         idleSeen = true;
         // Caught up: what was applied is committed now rather than at the next interval.
-        if (committable.size > 0) void commitApplied().catch(() => {});
+        if (commits.pending() > 0) void commitApplied().catch(() => {});
         for (const p of ev.partitions) {
           const k = tp(p.topic, p.partition);
           if (stats.ends[k] === undefined && stats.positions[k] !== undefined)
