@@ -18,7 +18,7 @@
 # Why java-h2 is the default and what each gets wrong: docs/mongodb.md.
 # Env: MONGO_PORT (27018) MONGO_SERVER (java-h2|java|ferretdb) MONGO_READY_TIMEOUT (30)
 #      MONGO_STOP_TIMEOUT (10) FERRETDB_VERSION (v1.24.2) MONGO_JAVA_SERVER_VERSION (1.47.0)
-#      MONGO_JAVA_HEAP ("-Xms64m -Xmx768m") GO (go)
+#      MONGO_JAVA_HEAP ("-Xms64m -Xmx768m") MONGO_CACHE_MB (256, the H2 page cache) GO (go)
 
 MONGO_PORT="${MONGO_PORT:-27018}"
 MONGO_SERVER="${MONGO_SERVER:-java-h2}"
@@ -27,6 +27,7 @@ MONGO_STOP_TIMEOUT="${MONGO_STOP_TIMEOUT:-10}"
 FERRETDB_VERSION="${FERRETDB_VERSION:-v1.24.2}"
 MONGO_JAVA_SERVER_VERSION="${MONGO_JAVA_SERVER_VERSION:-1.47.0}"
 MONGO_JAVA_HEAP="${MONGO_JAVA_HEAP:--Xms64m -Xmx768m}"
+MONGO_CACHE_MB="${MONGO_CACHE_MB:-256}"
 
 MONGO_HOME="$SERVICES_DIR/mongo"
 MONGO_LOG="$MONGO_HOME/mongo.log"
@@ -150,7 +151,7 @@ mongo_start() {
       java | java-h2)
         mongo_build_java || return 1
         # shellcheck disable=SC2206 # MONGO_JAVA_HEAP holds several flags
-        cmd=(java $MONGO_JAVA_HEAP -XX:+UseSerialGC -Dorg.slf4j.simpleLogger.defaultLogLevel=warn -cp "$MONGO_JAVA_HOME/libs/*:$MONGO_JAVA_HOME/classes"
+        cmd=(java $MONGO_JAVA_HEAP -XX:+UseSerialGC -Dmvstore.cacheMB="$MONGO_CACHE_MB" -Dorg.slf4j.simpleLogger.defaultLogLevel=warn -cp "$MONGO_JAVA_HOME/libs/*:$MONGO_JAVA_HOME/classes"
           MongoJavaServerLauncher 127.0.0.1 "$MONGO_PORT")
         if [[ "$MONGO_SERVER" == java-h2 ]]; then
           mkdir -p "${MONGO_H2_FILE%/*}"

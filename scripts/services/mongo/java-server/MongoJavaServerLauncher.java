@@ -137,7 +137,11 @@ public final class MongoJavaServerLauncher {
     if (file == null) {
       backend = new MemoryBackend();
     } else {
-      STORE = new MVStore.Builder().fileName(file).open();
+      // MVStore's page cache (default 16 MB): a real MongoDB keeps its working set in memory
+      // (WiredTiger takes half the RAM); with 16 MB, inserts whose _ids are spread over the index
+      // (one partition's records, random UUIDs) keep reading pages back from the file.
+      int cacheMb = Integer.getInteger("mvstore.cacheMB", 256);
+      STORE = new MVStore.Builder().fileName(file).cacheSize(cacheMb).open();
       backend = new CommittingH2Backend(STORE);
     }
     MongoServer server = new MongoServer(backend.version(MONGO_5_0_WIRE_13));
