@@ -134,18 +134,13 @@ export function startJoinProcessor(deps: JoinProcessorDeps, cfg: TopologyConfig)
     retrier,
     consumer,
     onRetry: deps.onRetry,
-    onCommitted: (c) =>
-      m?.set('sentencify_commit_offset', 'Last committed offset per group and partition', c.offset, {
-        group: cfg.joinGroup,
-        topic: c.topic,
-        partition: c.partition,
-      }),
+    metrics: m,
+    group: cfg.joinGroup,
   });
-  const commitConfirmed = () => commits.commit();
   const drain = async () => {
     await sendChain;
     if (failure) throw failure;
-    await commitConfirmed();
+    await commits.commit();
   };
   const loop = runSteps(
     joined$,
@@ -223,9 +218,9 @@ export function startJoinProcessor(deps: JoinProcessorDeps, cfg: TopologyConfig)
       if (ev?.kind === 'revoked') await drain();
       else {
         if (ev?.kind === 'idle')
-          void sendChain.then(() => (failure ? undefined : commitConfirmed())).catch(() => {});
+          void sendChain.then(() => (failure ? undefined : commits.commit())).catch(() => {});
         if (inFlight > cfg.maxSendsInFlight) await sendChain;
-        if (commits.sinceLastCommitMs() >= cfg.commitIntervalMs) void commitConfirmed().catch(() => {});
+        if (commits.sinceLastCommitMs() >= cfg.commitIntervalMs) void commits.commit().catch(() => {});
       }
       stats.records += records;
       stats.batches += 1;

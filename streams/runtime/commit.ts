@@ -1,3 +1,4 @@
+import type { MetricsRegistry } from '../../common/metrics.ts';
 import type { CommittedOffset, LogConsumer } from '../log/event-log.ts';
 import type { OnRetry, Retrier } from './retry.ts';
 
@@ -29,7 +30,7 @@ export async function commitBestEffort(
  * `sinceLastCommitMs` is for an interval policy.
  *
  * @example
- * const commits = createCommitChain({ retrier, consumer, onCommitted: (c) => gauge.set(c.offset) });
+ * const commits = createCommitChain({ retrier, consumer, metrics, group: 'sentencify-join' });
  * commits.confirm(offsets);
  * if (commits.sinceLastCommitMs() >= intervalMs) void commits.commit().catch(() => {});
  */
@@ -37,8 +38,9 @@ export function createCommitChain(o: {
   readonly retrier: Retrier;
   readonly consumer: LogConsumer;
   readonly onRetry?: OnRetry;
-  /** Each offset once its commit is done (metrics). */
-  readonly onCommitted?: (offset: CommittedOffset) => void;
+  /** Where each committed offset is reported (`sentencify_commit_offset`, by group). */
+  readonly metrics?: MetricsRegistry;
+  readonly group: string;
 }) {
   const committable = new Map<string, CommittedOffset>();
   let lastCommit = performance.now();
@@ -57,7 +59,17 @@ export function createCommitChain(o: {
       const run = chain
         .then(() => commitBestEffort(o.retrier, o.consumer, offsets, o.onRetry))
         .then(() => {
-          for (const c of offsets) o.onCommitted?.(c);
+          for (const c of offsets)
+            o.metrics?.set(
+              'sentencify_commit_offset',
+              'Last committed offset per group and partition',
+              c.offset,
+              {
+                group: o.group,
+                topic: c.topic,
+                partition: c.partition,
+              },
+            );
         });
       // Only a killed runtime makes a best-effort commit throw; the next commit still runs.
       chain = run.catch(() => {});

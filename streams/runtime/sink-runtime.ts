@@ -134,14 +134,9 @@ export function runSink(sink: Sink, deps: SinkRuntimeDeps): RunningSink {
     retrier,
     consumer,
     onRetry: deps.onRetry,
-    onCommitted: (c) =>
-      m?.set('sentencify_commit_offset', 'Last committed offset per group and partition', c.offset, {
-        group: sink.group,
-        topic: c.topic,
-        partition: c.partition,
-      }),
+    metrics: m,
+    group: sink.group,
   });
-  const commitApplied = () => commits.commit();
 
   const applyChunk = async (chunk: LogRecord[], prepared: unknown) => {
     const t0 = performance.now();
@@ -166,8 +161,8 @@ export function runSink(sink: Sink, deps: SinkRuntimeDeps): RunningSink {
     }
     // Applies run in record order, so a later chunk's offset for a partition is never lower.
     commits.confirm(next.values());
-    if (commitIntervalMs === 0) await commitApplied();
-    else if (commits.sinceLastCommitMs() >= commitIntervalMs) void commitApplied().catch(() => {});
+    if (commitIntervalMs === 0) await commits.commit();
+    else if (commits.sinceLastCommitMs() >= commitIntervalMs) void commits.commit().catch(() => {});
     const ms = performance.now() - t0;
     for (const [k, c] of next) stats.positions[k] = c.offset;
     stats.records += chunk.length;
@@ -256,7 +251,7 @@ export function runSink(sink: Sink, deps: SinkRuntimeDeps): RunningSink {
         // The chunk in flight commits before the partitions go (its commit may then be refused,
         // which only means a replay from the last good one).
         await settle();
-        await commitApplied();
+        await commits.commit();
         // Buffered records of a partition that moved are the new owner's to apply (from the last
         // commit); dropping them here loses nothing.
         const gone = new Set(ev.partitions.map((p) => tp(p.topic, p.partition)));
@@ -284,7 +279,7 @@ export function runSink(sink: Sink, deps: SinkRuntimeDeps): RunningSink {
       case 'idle':
         idleSeen = true;
         // Caught up: what was applied is committed now rather than at the next interval.
-        if (commits.pending() > 0) void commitApplied().catch(() => {});
+        if (commits.pending() > 0) void commits.commit().catch(() => {});
         for (const p of ev.partitions) {
           const k = tp(p.topic, p.partition);
           if (stats.ends[k] === undefined && stats.positions[k] !== undefined)
@@ -297,7 +292,7 @@ export function runSink(sink: Sink, deps: SinkRuntimeDeps): RunningSink {
 
   const loop = runSteps(merge(consumer.deliveries$, flushTicks), step, (err) => {
     // What was confirmed before the failure is still worth its commit (it is never past it).
-    void commitApplied().catch(() => {});
+    void commits.commit().catch(() => {});
     stats.status = 'failed';
     stats.lastError = (err as Error)?.message ?? String(err);
     deps.onError?.(Object.assign(new Error(`sink ${sink.name} failed: ${stats.lastError}`), { cause: err }));
@@ -341,7 +336,7 @@ export function runSink(sink: Sink, deps: SinkRuntimeDeps): RunningSink {
         if (stats.status === 'failed') return;
         if (buffer.length > 0) await flush(true).catch(() => {});
         await settle().catch(() => {});
-        await commitApplied().catch(() => {});
+        await commits.commit().catch(() => {});
       });
       if (timer) clearTimeout(timer);
       stats.status = stats.status === 'failed' ? 'failed' : 'stopped';
