@@ -18,9 +18,8 @@
  * pair ratios (the best-of-each ratio is in details). Writes
  * bench/results/mongo-sink.json. The machine is shared: load average is recorded.
  *
- * Same-run comparisons (extra runs in every pair, outside the figure): `--compare-write-ahead`
- * (the sink with `writeAhead`: its next batch's insert starts while the current one is in flight),
- * `--compare-serial` (no prepare at all). `--sink-order` also times the bare insertMany over
+ * Same-run comparison (extra runs in every pair, outside the figure): `--compare-serial` (no
+ * prepare at all). `--sink-order` also times the bare insertMany over
  * exactly the batches the sink wrote, in its order: the server's cost for the sink's key order
  * (records of one partition) rather than the baseline's session order.
  */
@@ -46,9 +45,6 @@ const { values: args } = parseArgs({
     // Also run the sink without its prepare (the runtime then parses each batch in series with
     // its insert, as before the pipelining), in every pair: the same-run before/after.
     'compare-serial': { type: 'boolean', default: false },
-    // Also run the sink with `writeAhead` (its next batch's insert started while the current one
-    // is in flight: two in flight), in every pair.
-    'compare-write-ahead': { type: 'boolean', default: false },
     // Diagnostic, not the figure: also time the bare insertMany over exactly the batches the sink
     // wrote, in the order it wrote them (what the server costs for the sink's key order).
     'sink-order': { type: 'boolean', default: false },
@@ -149,7 +145,7 @@ async function rawRun(label: string): Promise<number> {
   return total / s;
 }
 
-type SinkMode = 'default' | 'serial' | 'write-ahead';
+type SinkMode = 'default' | 'serial';
 
 /** The batches the last sink run inserted, in its order (for `--sink-order`). */
 let lastSinkBatches: Document[][] = [];
@@ -194,7 +190,7 @@ async function sinkRun(
         },
       }
     : stores.archive;
-  const archive = createArchiveSink({ store, topics: T, writeAhead: mode === 'write-ahead' });
+  const archive = createArchiveSink({ store, topics: T });
   const running = runSink(mode === 'serial' ? { ...archive, prepare: undefined } : archive, {
     log,
     deadLetterTopic: T.deadLetter,
@@ -223,7 +219,6 @@ try {
   const sink: Awaited<ReturnType<typeof sinkRun>>[] = [];
   const pairRatios: number[] = [];
   const serialRatios: number[] = [];
-  const writeAheadRatios: number[] = [];
   const sinkOrderRaw: number[] = [];
   // A warm-up pair first (the server's JIT and caches: the first raw run here was often 1/3 of
   // the later ones), then pairs in alternating order (raw, sink), (sink, raw), …: each pair's
@@ -248,13 +243,6 @@ try {
       console.log(
         `mongo-sink: pair ${p + 1}: raw insertMany over the sink's batches ${fmt(so, 0)} docs/s ` +
           `(sink ÷ that ${fmt(k!.perS / so, 3)})`,
-      );
-    }
-    if (args['compare-write-ahead']) {
-      const wa = await sinkRun(`wa${p}`, 'write-ahead');
-      writeAheadRatios.push(wa.perS / r);
-      console.log(
-        `mongo-sink: pair ${p + 1}: sink with writeAhead ${fmt(wa.perS, 0)} docs/s: ${fmt(wa.perS / r, 3)}`,
       );
     }
     if (args['compare-serial']) {
@@ -287,7 +275,6 @@ try {
       sink_duplicates: sink.map((x) => x.duplicates),
       pair_ratios: pairRatios.map((x) => round(x, 3)),
       serial_pair_ratios: serialRatios.map((x) => round(x, 3)),
-      write_ahead_pair_ratios: writeAheadRatios.map((x) => round(x, 3)),
       raw_sink_order_docs_per_s: sinkOrderRaw.map((x) => round(x, 0)),
       best_of_ratio: round(bestSink / bestRaw, 3),
       median_raw_docs_per_s: round(median(raw), 0),

@@ -34,17 +34,6 @@ export interface ArchiveSinkOptions {
    * erasure, are dropped, never archived again by a replay (docs/erasure.md).
    */
   readonly registry?: ErasureRegistry;
-  /**
-   * Opt-in (default false): start a micro-batch's inserts already in `prepare`, while the batch
-   * before is still being written, so two inserts are in flight instead of one. Safe because the
-   * writes are idempotent (`_id` = event id, a duplicate key on it counts as already archived) and
-   * the runtime commits a batch only after its `apply`, which awaits that write; a prepared batch
-   * the runtime drops (kill, revocation) has at most been written early, and its replay counts
-   * duplicates. It stretches `prepare`'s "no writes" contract, and on the local server it gained
-   * nothing measurable (that server inserts into one collection one command at a time and is
-   * CPU-bound: bench/README.md), so it is off unless a server that overlaps writes shows a gain.
-   */
-  readonly writeAhead?: boolean;
 }
 
 type Decoded<T> = { readonly doc: T } | { readonly reason: string };
@@ -158,12 +147,6 @@ interface DecodedArchive {
   readonly letterRecs: readonly LogRecord[];
 }
 
-/** `prepare`'s result: the decoded batch and, with write-ahead, its inserts already under way. */
-interface PreparedArchive {
-  readonly decoded: DecodedArchive;
-  readonly written?: Promise<SinkResult>;
-}
-
 /** The user a dead letter's event names, if it carries one. */
 const letterUser = (d: ArchivedDeadLetter): string | null => {
   const u = (d.event as { user_id?: unknown } | undefined)?.user_id;
@@ -176,16 +159,15 @@ const letterUser = (d: ArchivedDeadLetter): string | null => {
  * letter's is its code and origin), so a replay only counts `duplicates`. Records that are not
  * events, or that MongoDB would refuse (over 16 MB, `$`/NUL/`.` in a key), are `rejected` with the
  * reason and the runtime dead-letters them; a store that is away throws a retriable SinkError.
- * `prepare` decodes the next micro-batch while the one before is being inserted; with `writeAhead`
- * it also starts that batch's inserts (two in flight). `apply` without a prepared batch does it all.
+ * `prepare` decodes the next micro-batch while the one before is being inserted (it writes nothing);
+ * `apply` without a prepared batch does both.
  *
  * @example
  * const stores = createMongoStores(client, { db: 'sentencify' });
  * const running = runSink(createArchiveSink({ store: stores.archive, topics: DEFAULT_TOPICS }), deps);
  */
-export function createArchiveSink(opts: ArchiveSinkOptions): Sink<PreparedArchive> {
+export function createArchiveSink(opts: ArchiveSinkOptions): Sink<DecodedArchive> {
   const { store, topics } = opts;
-  const writeAhead = opts.writeAhead ?? false;
   const eventTopics = new Set([topics.recommend, topics.paraphrase, topics.selection]);
   const decode = (records: readonly LogRecord[]): DecodedArchive => {
     const rejected: SinkRejection[] = [];
@@ -254,30 +236,14 @@ export function createArchiveSink(opts: ArchiveSinkOptions): Sink<PreparedArchiv
       },
     };
   };
-  // The write a prepare started answers its batch's first apply only; a retry (that write failed)
-  // writes again.
-  const claimed = new WeakSet<PreparedArchive>();
   return {
     name: opts.name ?? 'archive',
     group: opts.group ?? 'sentencify-archive',
     topics: [topics.recommend, topics.paraphrase, topics.selection, topics.deadLetter],
     batch: opts.batch ?? DEFAULT_ARCHIVE_BATCH,
     // The runtime calls this for the next micro-batch while the one before is being inserted:
-    // decoding (~10 µs a record) and, with write-ahead, the inserts themselves then overlap it.
-    prepare(records) {
-      const decoded = decode(records);
-      if (!writeAhead) return { decoded };
-      const written = write(decoded);
-      // Awaited by the batch's apply; a batch dropped unapplied leaves its failure to the replay.
-      written.catch(() => {});
-      return { decoded, written };
-    },
-    async apply(records, prepared) {
-      if (prepared?.written && !claimed.has(prepared)) {
-        claimed.add(prepared);
-        return prepared.written;
-      }
-      return write(prepared?.decoded ?? decode(records));
-    },
+    // decoding (~10 µs a record) then overlaps the insert.
+    prepare: decode,
+    apply: (records, prepared) => write(prepared ?? decode(records)),
   };
 }

@@ -93,7 +93,7 @@ describe.skipIf(!url)('MongoDB (MONGODB_URL)', () => {
     expect(doc!.event).toEqual(eventA(7));
   });
 
-  it('archive sink with writeAhead: a replay of prepared batches counts duplicates; a clash on another unique index is rejected', async () => {
+  it('archive sink: prepared batches applied in order, a replay counts duplicates; a clash on another unique index is rejected', async () => {
     const db = freshDb();
     const stores = createMongoStores(client, { db });
     await stores.ensureIndexes();
@@ -102,13 +102,13 @@ describe.skipIf(!url)('MongoDB (MONGODB_URL)', () => {
       .db(db)
       .collection('events')
       .createIndex({ 'event.client_ref': 1 }, { unique: true, sparse: true, name: 'client_ref_unique' });
-    const sink = createArchiveSink({ store: stores.archive, topics: DEFAULT_TOPICS, writeAhead: true });
+    const sink = createArchiveSink({ store: stores.archive, topics: DEFAULT_TOPICS });
     const batch = (from: number, n: number) =>
       Array.from({ length: n }, (_, i) =>
         record(DEFAULT_TOPICS.recommend, eventA(from + i), `rs-${from + i}`),
       );
     const [b1, b2] = [batch(500, 100), batch(600, 100)];
-    // Prepared one after the other, both written ahead at once, applied in order.
+    // Both prepared before either is applied (as the runtime does one ahead), applied in order.
     const [p1, p2] = [await sink.prepare!(b1), await sink.prepare!(b2)];
     expect((await sink.apply(b1, p1))?.counts).toMatchObject({ archived: 100, duplicates: 0 });
     expect((await sink.apply(b2, p2))?.counts).toMatchObject({ archived: 100, duplicates: 0 });

@@ -136,12 +136,12 @@ describe('archive sink', () => {
   });
 });
 
-describe('archive sink with writeAhead (prepare starts the inserts)', () => {
+describe('archive sink: prepare decodes, apply writes', () => {
   /** A store whose inserts wait until released, counting calls and inserts in flight. */
   const gatedStore = () => {
     const memory = createMemoryArchiveStore();
     const gates: (() => void)[] = [];
-    const st = { calls: 0, inFlight: 0, maxInFlight: 0, failNext: false };
+    const st = { calls: 0, inFlight: 0, maxInFlight: 0 };
     const store: ArchiveStore = {
       ...memory,
       insertEvents: async (docs) => {
@@ -150,10 +150,6 @@ describe('archive sink with writeAhead (prepare starts the inserts)', () => {
         st.maxInFlight = Math.max(st.maxInFlight, st.inFlight);
         try {
           await new Promise<void>((r) => gates.push(r));
-          if (st.failNext) {
-            st.failNext = false;
-            throw new SinkError('mongo_unavailable', 'connection refused', { retriable: true });
-          }
           return await memory.insertEvents(docs);
         } finally {
           st.inFlight -= 1;
@@ -167,71 +163,26 @@ describe('archive sink with writeAhead (prepare starts the inserts)', () => {
   };
   const tick = () => new Promise((r) => setTimeout(r, 5));
 
-  it('prepare starts the insert; the batch’s apply answers with it and writes nothing more', async () => {
-    const { memory, store, st, release } = gatedStore();
-    const sink = createArchiveSink({ store, topics: T, writeAhead: true });
-    const batch = [rec(T.recommend, a(201)), rec(T.recommend, a(202))];
-    const prepared = await sink.prepare!(batch);
-    await tick();
-    expect(st.calls).toBe(1); // under way before any apply
-    const applied = sink.apply(batch, prepared);
-    release();
-    expect(await applied).toEqual({
-      rejected: [],
-      counts: { archived: 2, dead_letters_archived: 0, duplicates: 0 },
-    });
-    expect(st.calls).toBe(1);
-    expect(await memory.countEvents()).toBe(2);
-  });
-
-  it('a write-ahead that failed fails its apply (retriable); the retry with the same prepared batch writes again', async () => {
-    const { memory, store, st, release } = gatedStore();
-    const sink = createArchiveSink({ store, topics: T, writeAhead: true });
-    const batch = [rec(T.recommend, a(211))];
-    st.failNext = true;
-    const prepared = await sink.prepare!(batch);
-    const first = sink.apply(batch, prepared);
-    release();
-    await expect(first).rejects.toMatchObject({ retriable: true });
-    const retry = sink.apply(batch, prepared);
-    await tick();
-    release();
-    expect((await retry)?.counts).toMatchObject({ archived: 1, duplicates: 0 });
-    expect(st.calls).toBe(2);
-    expect(await memory.countEvents()).toBe(1);
-  });
-
-  it('a prepared batch dropped unapplied was at most written early: its replay counts duplicates', async () => {
-    const { memory, store, release } = gatedStore();
-    const sink = createArchiveSink({ store, topics: T, writeAhead: true });
-    const batch = [rec(T.recommend, a(221)), rec(T.recommend, a(222))];
-    await sink.prepare!(batch); // the runtime was killed before this batch's apply
-    release();
-    await tick();
-    const replay = sink.apply(batch);
-    await tick();
-    release();
-    expect((await replay)?.counts).toMatchObject({ archived: 0, duplicates: 2 });
-    expect(await memory.countEvents()).toBe(2);
-  });
-
-  it('by default (no writeAhead) prepare only decodes, apply writes', async () => {
+  it('prepare only decodes; its batch’s apply writes it', async () => {
     const { store, st, release } = gatedStore();
     const sink = createArchiveSink({ store, topics: T });
     const prepared = await sink.prepare!([rec(T.recommend, a(231))]);
     await tick();
     expect(st.calls).toBe(0);
-    expect(prepared).not.toHaveProperty('written');
+    const applied = sink.apply([rec(T.recommend, a(231))], prepared);
+    await tick();
+    expect(st.calls).toBe(1);
     release();
+    expect((await applied)?.counts).toMatchObject({ archived: 1, duplicates: 0 });
   });
 
-  it('on the runtime: at most two inserts in flight, and nothing is committed before its own insert confirmed', async () => {
+  it('on the runtime: one insert in flight while the next batch is prepared, nothing committed before its insert confirmed', async () => {
     const log = new EmbeddedLog({ idleIntervalMs: 5 });
     await log.ensureTopics(
       [T.recommend, T.paraphrase, T.selection, T.deadLetter].map((topic) => ({ topic, partitions: 1 })),
     );
     const { memory, store, st, release } = gatedStore();
-    const running = runSink(createArchiveSink({ store, topics: T, writeAhead: true }), {
+    const running = runSink(createArchiveSink({ store, topics: T }), {
       log,
       deadLetterTopic: T.deadLetter,
     });
@@ -246,10 +197,10 @@ describe('archive sink with writeAhead (prepare starts the inserts)', () => {
         await tick();
       }
     };
-    // The first batch's insert is held: the second is written ahead, no third, nothing committed.
-    await until(() => st.inFlight === 2);
+    // The first batch's insert is held: no second insert starts, nothing is committed.
+    await until(() => st.inFlight === 1);
     await tick();
-    expect(st.inFlight).toBe(2);
+    expect(st.inFlight).toBe(1);
     expect(running.stats.records).toBe(0);
     expect(log.committed('sentencify-archive')).toEqual([]);
     while ((await memory.countEvents()) < 500) {
@@ -257,7 +208,7 @@ describe('archive sink with writeAhead (prepare starts the inserts)', () => {
       await tick();
     }
     await until(() => running.stats.records === 500);
-    expect(st.maxInFlight).toBe(2);
+    expect(st.maxInFlight).toBe(1);
     expect(st.calls).toBe(5);
     expect(log.committed('sentencify-archive')).toMatchObject([
       { topic: T.recommend, partition: 0, offset: 500 },
