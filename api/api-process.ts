@@ -31,6 +31,7 @@ import { createOpenAiParaphraser } from './paraphrase/openai-paraphraser.ts';
 import type { Paraphraser } from './paraphrase/paraphraser.ts';
 import { createLogErasurePublisher } from './routes/users.ts';
 import { createRedisIdempotencyStore, createRedisSessionRegistry } from './sessions/index.ts';
+import { createUpstreamErrorLog } from './upstream-error-log.ts';
 import { createMemoryVectorIndex } from './vector/memory-vector-index.ts';
 import { createQdrantVectorIndex } from './vector/qdrant-vector-index.ts';
 
@@ -133,6 +134,7 @@ const priceVar = (name: string) => {
 const promptPer1k = priceVar('PRICE_PER_1K_PROMPT');
 const completionPer1k = priceVar('PRICE_PER_1K_COMPLETION');
 const app = createApi({
+  onUpstreamError: createUpstreamErrorLog(log, Date.now),
   dashboard: {
     kpis,
     mode: 'services',

@@ -8,7 +8,7 @@ import type { AuthConfig } from './auth/auth-config.ts';
 import { type ApiKeyVariables, authMiddleware } from './auth/middleware.ts';
 import { createRateLimiter } from './auth/rate-limit.ts';
 import type { DocStore } from './docs/doc-store.ts';
-import { ApiError } from './errors.ts';
+import { ApiError, UpstreamError } from './errors.ts';
 import type { EventSink } from './event-sink.ts';
 import { allowedMethods } from './http/route-match.ts';
 import { secureResponseHeaders } from './http/secure-headers.ts';
@@ -65,6 +65,11 @@ export interface ApiDeps {
   readonly erasures?: ErasurePublisher;
   /** The KPI view and what else `/dashboard` reads; absent: `/api/dashboard` answers 404. */
   readonly dashboard?: DashboardSources;
+  /**
+   * Told of every failed dependency call the answer only names by its kind (a degraded
+   * `/recommend`, a 502/503): the server's log gets the message, the client does not.
+   */
+  readonly onUpstreamError?: (what: string, err: unknown) => void;
 }
 
 /** Who may call the API and the transport rules around it (README, Security). */
@@ -170,6 +175,7 @@ export function createApi(deps: ApiDeps) {
   // The one place errors become HTTP (CONVENTIONS #8).
   app.onError((err, c) => {
     if (err instanceof ApiError) {
+      if (err instanceof UpstreamError) deps.onUpstreamError?.(err.code, err.cause ?? err);
       const issues = Array.isArray(err.details) ? { issues: err.details } : {};
       return c.json(
         { error: err.code, message: err.message, retriable: err.retriable, ...issues },

@@ -62,6 +62,8 @@ export interface EmbeddedWheelOptions {
   /** The embedder (default: the offline hashing one of embeddingDim), e.g. the OpenAI-compatible one. */
   readonly embedder?: Embedder;
   readonly ready?: () => boolean;
+  /** Told of each failed dependency call an answer names only by its kind (ApiDeps.onUpstreamError). */
+  readonly onUpstreamError?: (what: string, err: unknown) => void;
   /** The price per 1k tokens the dashboard's A/B panel costs with. */
   readonly price?: TokenPrice;
   /** API keys, rate limits, CORS (absent: open, as `npm start` runs without API_KEYS). */
@@ -191,6 +193,7 @@ export async function createEmbeddedWheel(o: EmbeddedWheelOptions = {}) {
     },
     clusterCacheMs: 0,
     ready: o.ready,
+    onUpstreamError: o.onUpstreamError,
     readyDetails: () => live?.details() ?? {},
     security,
     dashboard: {

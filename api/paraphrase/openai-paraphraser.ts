@@ -1,5 +1,5 @@
 import OpenAI from 'openai';
-import { UpstreamError } from '../errors.ts';
+import { publicErrorKind, UpstreamError } from '../errors.ts';
 import type { ParaphraseInput, ParaphraseOutput, Paraphraser } from './paraphraser.ts';
 
 export interface OpenAiParaphraserOptions {
@@ -103,7 +103,7 @@ export function createOpenAiParaphraser(o: OpenAiParaphraserOptions): Paraphrase
         const timeout = err instanceof OpenAI.APIConnectionTimeoutError;
         throw new UpstreamError(
           timeout ? 'llm_timeout' : 'llm_failed',
-          `the LLM endpoint (${provider}, ${o.model}) failed: ${(err as Error).message}`,
+          `the LLM endpoint (${provider}, ${o.model}) failed: ${publicErrorKind(err)}`,
           err,
           timeout ? 504 : 502,
         );

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { ParaphraseEvent, SelectionEvent } from '../../schemas/index.ts';
 import type { ApiDeps } from '../app.ts';
-import { ApiError, UpstreamError } from '../errors.ts';
+import { ApiError, publicErrorKind, UpstreamError } from '../errors.ts';
 import { type RouteSessions, resolveSessions } from '../sessions/index.ts';
 import type { SessionInfo } from '../sessions/session-registry.ts';
 
@@ -63,7 +63,8 @@ export function createRouteContext(deps: ApiDeps): RouteContext {
     },
     storeError(store, err, reasons) {
       m.inc('sentencify_store_errors_total', 'Failed reads or writes of a store', { store });
-      reasons.push(`${store} unavailable: ${(err as Error).message}`);
+      deps.onUpstreamError?.(store, err);
+      reasons.push(`${store} unavailable: ${publicErrorKind(err)}`);
     },
     async emitOrFail(e) {
       try {

@@ -6,7 +6,7 @@ import {
   type ParaphraseRequest,
   SCHEMA_VERSION,
 } from '../../schemas/index.ts';
-import { ApiError, UpstreamError } from '../errors.ts';
+import { ApiError, publicErrorKind, UpstreamError } from '../errors.ts';
 import { parseBody } from '../request-body.ts';
 import { type ParaphraseResponse, paraphraseBodyIssues, paraphraseRequestBodySchema } from '../schemas.ts';
 import { runIdempotent } from '../sessions/idempotency.ts';
@@ -81,7 +81,9 @@ export function paraphraseRoutes(ctx: RouteContext) {
           m.inc('sentencify_llm_calls_total', 'LLM paraphrase calls', { ...llmLabels, outcome: 'ok' });
         } catch (err) {
           m.inc('sentencify_llm_calls_total', 'LLM paraphrase calls', { ...llmLabels, outcome: 'error' });
-          throw err instanceof ApiError ? err : new UpstreamError('llm_failed', (err as Error).message, err);
+          throw err instanceof ApiError
+            ? err
+            : new UpstreamError('llm_failed', `the paraphraser failed: ${publicErrorKind(err)}`, err);
         } finally {
           m.observe('sentencify_llm_latency_ms', 'LLM paraphrase latency', performance.now() - t0, {
             variant,

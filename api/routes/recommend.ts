@@ -1,5 +1,5 @@
 import { Hono } from 'hono';
-import { ApiError, UpstreamError } from '../errors.ts';
+import { ApiError, publicErrorKind, UpstreamError } from '../errors.ts';
 import { securedJsonText } from '../http/secure-headers.ts';
 import { createRecommendSources, recommendInputs, scoreRecommendation } from '../recommend-core.ts';
 import { buildRecommendEvent, jsonWithField, optionsJson } from '../recommend-event.ts';
@@ -137,7 +137,8 @@ export function recommendRoutes(ctx: RouteContext) {
     } catch (err) {
       // The answer is still right; only its log line is missing, and that is reported.
       m.inc('sentencify_event_emit_errors_total', 'Events that could not be emitted', { type: 'recommend' });
-      reasons.push(`event log unavailable: ${(err as Error).message}`);
+      deps.onUpstreamError?.('events', err);
+      reasons.push(`event log unavailable: ${publicErrorKind(err)}`);
     }
     const response: RecommendResponse = {
       recommend_session_id: sessionId,

@@ -11,6 +11,7 @@ export interface HarnessOptions {
   readonly clusters?: ClusterStore;
   readonly b?: Paraphraser;
   readonly ready?: () => boolean;
+  readonly onUpstreamError?: (what: string, err: unknown) => void;
 }
 
 /** The API over the embedded wheel (offline LLM, 64-dim embeddings, ε = 0 unless asked), for app.request() tests. */
@@ -27,6 +28,7 @@ export async function apiHarness(o: HarnessOptions = {}) {
     clusterStore: o.clusters,
     paraphraserB: o.b,
     ready: o.ready,
+    onUpstreamError: o.onUpstreamError,
   });
   const post = async (path: string, body: unknown) => {
     const res = await wheel.app.request(path, {

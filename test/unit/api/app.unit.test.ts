@@ -65,17 +65,24 @@ describe('POST /recommend', () => {
   it('answers without personalisation, marked degraded, when the profile store is down', async () => {
     const down: ProfileStore = {
       getMany: async () => {
-        throw new Error('ECONNREFUSED 127.0.0.1:6379');
+        throw Object.assign(new Error('connect ECONNREFUSED 10.20.30.40:6379'), { code: 'ECONNREFUSED' });
       },
       putMany: async () => {},
       async *scan() {},
       count: async () => 0,
     };
-    const h = await apiHarness({ profiles: down });
+    const told: [string, string][] = [];
+    const h = await apiHarness({
+      profiles: down,
+      onUpstreamError: (what, err) => told.push([what, (err as Error).message]),
+    });
     const res = await h.post('/recommend', { user_id: 'u1', text: 'Hello there.' });
     expect(res.status).toBe(200);
     expect(res.body.degraded).toBe(true);
     expect(String(res.body.degraded_reasons)).toMatch(/profiles unavailable: ECONNREFUSED/);
+    // The answer names the kind of failure, never the deployment's hosts; the server's log does.
+    expect(JSON.stringify(res.body)).not.toContain('10.20.30.40');
+    expect(told).toContainEqual(['profiles', 'connect ECONNREFUSED 10.20.30.40:6379']);
     expect(options(res.body)).toHaveLength(21);
     expect(h.metrics.value('sentencify_store_errors_total', { store: 'profiles' })).toBe(1);
     const prof = await h.get('/users/u1/profile');
@@ -176,10 +183,11 @@ describe('POST /paraphrase and /select', () => {
       provider: 'acme',
       model: 'm',
       paraphrase: async () => {
-        throw new Error('boom');
+        throw new Error('connect ECONNREFUSED 10.9.8.7:8080');
       },
     };
-    const h = await apiHarness({ b: broken });
+    const told: string[] = [];
+    const h = await apiHarness({ b: broken, onUpstreamError: (what) => told.push(what) });
     // find a user in variant B
     let user = '';
     let sid = '';
@@ -196,6 +204,9 @@ describe('POST /paraphrase and /select', () => {
     });
     expect(res.status).toBe(502);
     expect(res.body).toMatchObject({ error: 'llm_failed', retriable: true });
+    expect(res.body.message).toMatch(/ECONNREFUSED/);
+    expect(JSON.stringify(res.body)).not.toContain('10.9.8.7');
+    expect(told).toEqual(['llm_failed']);
     expect(await h.metrics.render()).toMatch(
       /sentencify_llm_calls_total\{model="m",outcome="error",provider="acme",variant="B"\} 1/,
     );
