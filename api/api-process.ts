@@ -23,7 +23,7 @@ import { createApi } from './app.ts';
 import { describeAuth } from './auth/auth-config.ts';
 import { createBatchingEventSink } from './batching-event-sink.ts';
 import { type ApiConfig, describeEndpoint, type LlmEndpoint, parseApiConfig } from './config.ts';
-import { createRedisDocStore } from './docs/doc-store.ts';
+import { createRedisDocStore } from '../streams/stores/doc-store.ts';
 import { answerClientErrorsWithJson, nodeServerOptions } from './http/node-server.ts';
 import { createAbRouter } from './paraphrase/ab-router.ts';
 import { createOfflineParaphraser } from './paraphrase/offline-paraphraser.ts';

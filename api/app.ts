@@ -7,7 +7,7 @@ import type { ClusterStore, ProfileStore } from '../streams/stores/profile-store
 import type { AuthConfig } from './auth/auth-config.ts';
 import { type ApiKeyVariables, authMiddleware } from './auth/middleware.ts';
 import { createRateLimiter } from './auth/rate-limit.ts';
-import type { DocStore } from './docs/doc-store.ts';
+import type { DocStore } from '../streams/stores/doc-store.ts';
 import { ApiError, UpstreamError } from './errors.ts';
 import type { EventSink } from './event-sink.ts';
 import { allowedMethods } from './http/route-match.ts';

@@ -3,7 +3,6 @@ import type { TokenPrice } from '../analytics/cost.ts';
 import { createKpiView } from '../analytics/kpis.ts';
 import { type ApiSecurity, createApi } from '../api/app.ts';
 import { sha256 } from '../api/auth/keys.ts';
-import { createMemoryDocStore } from '../api/docs/doc-store.ts';
 import { createLogEventSink } from '../api/event-sink.ts';
 import { createAbRouter } from '../api/paraphrase/ab-router.ts';
 import { createOfflineParaphraser } from '../api/paraphrase/offline-paraphraser.ts';
@@ -23,6 +22,7 @@ import { EmbeddedLog } from '../streams/log/embedded-log.ts';
 import type { JoinStats } from '../streams/processors/join-processor.ts';
 import { recordOfUser } from '../streams/sinks/erasure-sink.ts';
 import { createMemoryMongoPorts } from '../streams/stores/archive-store.ts';
+import { createMemoryDocStore } from '../streams/stores/doc-store.ts';
 import { createMemoryErasureAuditStore, type ErasureAudit } from '../streams/stores/erasure-audit.ts';
 import { createMemoryErasureRegistry } from '../streams/stores/erasure-registry.ts';
 import { createMemoryGoldenStore } from '../streams/stores/golden-store.ts';
@@ -120,8 +120,11 @@ export async function createEmbeddedWheel(o: EmbeddedWheelOptions = {}) {
   // The dashboard's KPI view, folded from H and the dead letters by the topology's kpis sink.
   const kpis = createKpiView();
   const errors: unknown[] = [];
+  // The API's document history, and the erasure's to take a user's choices back from.
+  const docs = createMemoryDocStore();
   const adapters = {
     log,
+    docs,
     profiles,
     clusters,
     index,
@@ -175,7 +178,7 @@ export async function createEmbeddedWheel(o: EmbeddedWheelOptions = {}) {
       b: o.paraphraserB,
       salt: 'embedded',
     }),
-    docs: createMemoryDocStore(),
+    docs,
     vocabulary,
     scoring,
     personalised: o.personalised ?? true,
@@ -264,6 +267,7 @@ export async function createEmbeddedWheel(o: EmbeddedWheelOptions = {}) {
     archive: mongo.archive,
     examples: mongo.examples,
     golden,
+    docs,
     kpis,
     registry,
     erasureAudit,

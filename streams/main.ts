@@ -21,6 +21,7 @@ import { parseStreamConfig } from './config.ts';
 import { embedderFromEnv, parseEmbeddingsEnv } from './embeddings/embedder-from-env.ts';
 import { createKafkaLog } from './log/kafka-log.ts';
 import { createRetrier } from './runtime/retry.ts';
+import { createRedisDocStore } from './stores/doc-store.ts';
 import { createMemoryErasureAuditStore, createMongoErasureAuditStore } from './stores/erasure-audit.ts';
 import { createRedisErasureRegistry } from './stores/erasure-registry.ts';
 import { createEsClient, createEsGoldenStore } from './stores/es-golden-store.ts';
@@ -156,6 +157,8 @@ const topology = startTopology(
     log: kafka,
     profiles: createRedisProfileStore(redis, { prefix: env.REDIS_PREFIX }),
     clusters: createRedisClusterStore(redis, { prefix: env.REDIS_PREFIX }),
+    // Written by the API (/paraphrase) under the same prefix; passed so that an erasure reaches it.
+    docs: createRedisDocStore(redis, { prefix: env.REDIS_PREFIX }),
     embedder,
     index,
     archive: mongoStores?.archive,

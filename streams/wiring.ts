@@ -18,6 +18,7 @@ import { createIndexSink } from './sinks/index-sink.ts';
 import { createProfileSink } from './sinks/profile-sink.ts';
 import type { Sink } from './sinks/sink.ts';
 import type { ArchiveStore, ExampleStore } from './stores/archive-store.ts';
+import type { DocStore } from './stores/doc-store.ts';
 import type { ErasureAudit, ErasureAuditStore } from './stores/erasure-audit.ts';
 import type { ErasureRegistry } from './stores/erasure-registry.ts';
 import type { GoldenStore } from './stores/golden-store.ts';
@@ -55,6 +56,8 @@ export interface TopologyAdapters {
   readonly examples?: ExampleStore;
   /** Flattened H for dashboards (Elasticsearch `sentencify-golden-YYYY.MM.DD`). */
   readonly golden?: GoldenStore;
+  /** The documents' choice history the API keeps (P_doc); here only for the erasure to reach it. */
+  readonly docs?: DocStore;
   /** The dashboard's KPI view, folded from H and the dead letters in the process that serves it. */
   readonly kpis?: KpiView;
   readonly serde?: EventSerde;
@@ -219,6 +222,7 @@ export function startTopology(
     add('training_examples', a.examples?.eraseUser?.bind(a.examples));
     add('golden', a.golden?.eraseUser?.bind(a.golden));
     add('index', a.index?.deleteByUser?.bind(a.index));
+    add('docs', a.docs?.eraseUser.bind(a.docs));
     targets.push(...(a.erasure!.targets ?? []));
     sinks.push(
       createErasureSink({

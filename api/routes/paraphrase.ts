@@ -123,7 +123,7 @@ export function paraphraseRoutes(ctx: RouteContext) {
         const docId = body.doc_id ?? session.doc_id;
         if (docId && 'category' in request) {
           await deps.docs
-            .recordChoice(docId, body.recommend_session_id, optionKey(request))
+            .recordChoice(docId, body.recommend_session_id, optionKey(request), body.user_id)
             .catch((err) => storeError('documents', err, []));
         }
         // What /select checks chosen_index against; B is recorded either way.

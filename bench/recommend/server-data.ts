@@ -1,4 +1,4 @@
-import { createMemoryDocStore } from '../../api/docs/doc-store.ts';
+import { createMemoryDocStore } from '../../streams/stores/doc-store.ts';
 import { indexOptions } from '../../api/scoring/index.ts';
 import { createMemoryVectorIndex } from '../../api/vector/memory-vector-index.ts';
 import type { VectorPoint } from '../../api/vector/vector-index.ts';
@@ -196,7 +196,7 @@ export async function buildServerData(params: ServeParams, opts: { index?: boole
   const docs = createMemoryDocStore();
   for (let d = 0; d < 2000; d++) {
     for (let c = 0; c < 1 + (d % 4); c++) {
-      await docs.recordChoice(`doc-${d}`, `s-${d}-${c}`, keys[(d * 7 + c) % keys.length]!);
+      await docs.recordChoice(`doc-${d}`, `s-${d}-${c}`, keys[(d * 7 + c) % keys.length]!, `user-${d % 500}`);
     }
   }
   const categories = DEFAULT_VOCABULARY.categories;

@@ -58,10 +58,12 @@ async function holdings(wheel: Wheel, user: string, sessionIds: readonly string[
     golden,
     index: hits.filter((x) => x.payload.user_id === user).length,
     log: topics.reduce((k, t) => k + wheel.log.read(t).filter(ofUser).length, 0),
+    // The choices /paraphrase recorded in the user's document (session() writes to doc-<user>).
+    docs: Object.values(await wheel.docs.history(`doc-${user}`)).reduce((a, b) => a + b, 0),
   };
 }
 
-const NOTHING = { profile: 0, cluster: 0, events: 0, examples: 0, golden: 0, index: 0, log: 0 };
+const NOTHING = { profile: 0, cluster: 0, events: 0, examples: 0, golden: 0, index: 0, log: 0, docs: 0 };
 
 describe('erasure on the embedded wheel (npm start)', () => {
   it('DELETE /users/:id removes the user from every store and the log, a replay of the raw events does not bring them back, and the audit names no one', async () => {
@@ -74,6 +76,7 @@ describe('erasure on the embedded wheel (npm start)', () => {
     expect(before.golden).toBe(3);
     expect(before.index).toBeGreaterThan(0);
     expect(before.log).toBeGreaterThanOrEqual(12);
+    expect(before.docs).toBe(3);
     const bobBefore = await holdings(wheel, 'bob', sessions.get('bob')!);
     const kpisBefore = wheel.kpis.snapshot();
     // The raw records of alice, to play a replay from an older position with later.
@@ -115,6 +118,7 @@ describe('erasure on the embedded wheel (npm start)', () => {
     expect(audit!.removed.training_examples).toBe(3);
     expect(audit!.removed.golden).toBe(3);
     expect(audit!.removed.log).toBeGreaterThanOrEqual(12);
+    expect(audit!.removed.docs).toBe(3);
     expect(JSON.stringify(audit)).not.toContain('alice');
     expect(await wheel.metrics.render()).toMatch(/sentencify_erasures_total 1\b/);
 
@@ -131,6 +135,7 @@ describe('erasure on the embedded wheel (npm start)', () => {
     const second = await wheel.erasureAudit.get(((await again.json()) as { erasure_id: string }).erasure_id);
     expect(second!.removed.profiles).toBe(0);
     expect(second!.removed['archive.events']).toBe(0);
+    expect(second!.removed.docs).toBe(0);
     // ...and alice may come back as a new user after her erasure.
     wheel.advance(60_000);
     const back = await session(

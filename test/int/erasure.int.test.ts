@@ -5,6 +5,7 @@ import type { Kafka } from 'kafkajs';
 import { MongoClient } from 'mongodb';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { SessionEvent, UserErasure } from '../../schemas/index.ts';
+import { createRedisDocStore } from '../../streams/stores/doc-store.ts';
 import { userHash } from '../../streams/stores/erasure-registry.ts';
 import { storeUrl } from './stores.ts';
 import {
@@ -113,6 +114,8 @@ describe.skipIf(!svc.ok || !mongoUrl || !esUrl || !qdrantUrl)(
         examples: await d.collection('training_examples').countDocuments({ user_id: user }),
         golden: golden.count,
         points,
+        // The choices the API's /paraphrase filed under the user (streams/stores/doc-store.ts).
+        docChoices: await redis.hlen(`${n.redisPrefix}doc_choices:${user}`),
       };
     }
     const NOTHING = {
@@ -124,6 +127,7 @@ describe.skipIf(!svc.ok || !mongoUrl || !esUrl || !qdrantUrl)(
       examples: 0,
       golden: 0,
       points: 0,
+      docChoices: 0,
     };
 
     /** Every group of the namespace has committed up to the end of its topics. */
@@ -175,7 +179,15 @@ describe.skipIf(!svc.ok || !mongoUrl || !esUrl || !qdrantUrl)(
       const others = [...new Set(events.map((e) => e.user_id))].filter(
         (u) => u !== victim && !u.startsWith('flush'),
       );
+      // Document history as the API records it (same Redis, same prefix): two choices of the victim
+      // in a document another user writes in too, one in a document of their own.
+      const docs = createRedisDocStore(redis, { prefix: n.redisPrefix });
+      await docs.recordChoice('doc-shared', 'rs-doc-1', 'email/moderate', victim);
+      await docs.recordChoice('doc-shared', 'rs-doc-2', 'email/moderate', others[0]!);
+      await docs.recordChoice('doc-shared', 'rs-doc-3', 'thesis/strong', victim);
+      await docs.recordChoice('doc-own', 'rs-doc-4', 'thesis/strong', victim);
       const before = await holdings(victim);
+      expect(before.docChoices).toBe(3);
 
       const erasure: UserErasure = {
         type: 'user_erasure',
@@ -223,6 +235,10 @@ describe.skipIf(!svc.ok || !mongoUrl || !esUrl || !qdrantUrl)(
       expect(removed.training_examples).toBeGreaterThanOrEqual(before.examples);
       expect(removed.golden).toBeGreaterThanOrEqual(before.golden);
       expect(removed.index).toBeGreaterThanOrEqual(before.points);
+      expect(removed.docs).toBe(3);
+      // The other writer's choice stays in the shared document; the victim's own document is empty.
+      expect(await docs.history('doc-shared')).toEqual({ 'email/moderate': 1 });
+      expect(await docs.history('doc-own')).toEqual({});
       expect(JSON.stringify(audit)).not.toContain(victim);
       console.log('erasure audit: removed', JSON.stringify(removed), 'before', JSON.stringify(before));
       expect(await redis.hlen(`${n.redisPrefix}erased_users`)).toBe(1);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { createApi } from '../../../../api/app.ts';
-import { createMemoryDocStore } from '../../../../api/docs/doc-store.ts';
+import { createMemoryDocStore } from '../../../../streams/stores/doc-store.ts';
 import type { EventSink } from '../../../../api/event-sink.ts';
 import { createAbRouter } from '../../../../api/paraphrase/ab-router.ts';
 import { createOfflineParaphraser } from '../../../../api/paraphrase/offline-paraphraser.ts';
