@@ -15,15 +15,16 @@ import { DEFAULT_VOCABULARY } from '../schemas/index.ts';
 import { embedderFromEnv, parseEmbeddingsEnv } from '../streams/embeddings/embedder-from-env.ts';
 import { createKafkaLog } from '../streams/log/kafka-log.ts';
 import { createRetrier } from '../streams/runtime/retry.ts';
+import { createRedisDocStore } from '../streams/stores/doc-store.ts';
 import { createRedisErasureRegistry } from '../streams/stores/erasure-registry.ts';
 import { createRedisClusterStore, createRedisProfileStore } from '../streams/stores/redis-stores.ts';
 import { DEFAULT_TOPOLOGY_CONFIG, type TopologyConfig, topicSpecs } from '../streams/topology-config.ts';
 import { type RunningTopology, startTopology } from '../streams/wiring.ts';
 import { createApi } from './app.ts';
 import { describeAuth } from './auth/auth-config.ts';
+import { createRedisRateLimiter } from './auth/rate-limit.ts';
 import { createBatchingEventSink } from './batching-event-sink.ts';
 import { type ApiConfig, describeEndpoint, type LlmEndpoint, parseApiConfig } from './config.ts';
-import { createRedisDocStore } from '../streams/stores/doc-store.ts';
 import { answerClientErrorsWithJson, nodeServerOptions } from './http/node-server.ts';
 import { createAbRouter } from './paraphrase/ab-router.ts';
 import { createOfflineParaphraser } from './paraphrase/offline-paraphraser.ts';
@@ -133,8 +134,9 @@ const priceVar = (name: string) => {
 };
 const promptPer1k = priceVar('PRICE_PER_1K_PROMPT');
 const completionPer1k = priceVar('PRICE_PER_1K_COMPLETION');
+const onUpstreamError = createUpstreamErrorLog(log, Date.now);
 const app = createApi({
-  onUpstreamError: createUpstreamErrorLog(log, Date.now),
+  onUpstreamError,
   dashboard: {
     kpis,
     mode: 'services',
@@ -185,7 +187,17 @@ const app = createApi({
     }),
     readYourWrites: { maxWaitMs: env.READ_YOUR_WRITES_MAX_WAIT_MS, pollMs: env.READ_YOUR_WRITES_POLL_MS },
   },
-  security: config.security,
+  // The rate limit's buckets in Redis: every API process (API_WORKERS, other hosts) spends one budget per key.
+  security: {
+    ...config.security,
+    limiter: createRedisRateLimiter(redis, {
+      perMinute: config.security.rateLimit?.perMinute ?? 0,
+      burst: config.security.rateLimit?.burst,
+      clock: Date.now,
+      prefix: env.REDIS_PREFIX,
+      onError: (err) => onUpstreamError('rate_limit', err),
+    }),
+  },
 });
 
 metrics.onCollect(() => {

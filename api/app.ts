@@ -3,11 +3,11 @@ import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import type { MetricsRegistry } from '../common/metrics.ts';
 import type { OptionVocabulary } from '../schemas/index.ts';
 import type { Embedder } from '../streams/embeddings/embedder.ts';
+import type { DocStore } from '../streams/stores/doc-store.ts';
 import type { ClusterStore, ProfileStore } from '../streams/stores/profile-store.ts';
 import type { AuthConfig } from './auth/auth-config.ts';
 import { type ApiKeyVariables, authMiddleware } from './auth/middleware.ts';
-import { createRateLimiter } from './auth/rate-limit.ts';
-import type { DocStore } from '../streams/stores/doc-store.ts';
+import { createRateLimiter, type RateLimiter } from './auth/rate-limit.ts';
 import { ApiError, UpstreamError } from './errors.ts';
 import type { EventSink } from './event-sink.ts';
 import { allowedMethods } from './http/route-match.ts';
@@ -77,6 +77,11 @@ export interface ApiSecurity {
   readonly auth: AuthConfig;
   /** Per key on the `events` routes; 0 or absent: no limit. */
   readonly rateLimit?: { readonly perMinute: number; readonly burst?: number };
+  /**
+   * Where the buckets of `rateLimit` live (`npm run api`: Redis, shared by every API process);
+   * absent: this process's memory.
+   */
+  readonly limiter?: RateLimiter;
   /** Origins a browser may call from (CORS); none by default. */
   readonly corsOrigins?: readonly string[];
   readonly limits?: TransportLimits;
@@ -130,11 +135,13 @@ export function createApi(deps: ApiDeps) {
     '*',
     authMiddleware({
       auth: security.auth,
-      limiter: createRateLimiter({
-        perMinute: security.rateLimit?.perMinute ?? 0,
-        burst: security.rateLimit?.burst,
-        clock: Date.now,
-      }),
+      limiter:
+        security.limiter ??
+        createRateLimiter({
+          perMinute: security.rateLimit?.perMinute ?? 0,
+          burst: security.rateLimit?.burst,
+          clock: Date.now,
+        }),
       routes: () => app.routes,
       metrics: m,
     }),

@@ -1,7 +1,7 @@
 import type { ClusterProfile, OptionVocabulary, UserProfile } from '../schemas/index.ts';
 import type { Embedder } from '../streams/embeddings/embedder.ts';
-import type { ClusterStore, ProfileStore } from '../streams/stores/profile-store.ts';
 import type { DocStore } from '../streams/stores/doc-store.ts';
+import type { ClusterStore, ProfileStore } from '../streams/stores/profile-store.ts';
 import {
   pickCluster,
   type ScoreResult,

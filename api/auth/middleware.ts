@@ -75,7 +75,7 @@ export function authMiddleware(o: AuthMiddlewareOptions): MiddlewareHandler<{ Va
       });
     }
     if (scope === 'events') {
-      const d = o.limiter.take(key.name);
+      const d = await o.limiter.take(key.name);
       if (!d.ok) {
         m.inc('sentencify_rate_limited_total', 'Requests refused by the per-key rate limit', {
           key: key.name,

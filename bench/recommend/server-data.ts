@@ -1,4 +1,3 @@
-import { createMemoryDocStore } from '../../streams/stores/doc-store.ts';
 import { indexOptions } from '../../api/scoring/index.ts';
 import { createMemoryVectorIndex } from '../../api/vector/memory-vector-index.ts';
 import type { VectorPoint } from '../../api/vector/vector-index.ts';
@@ -12,6 +11,7 @@ import {
 import { loadContextPool } from '../../simulator/pools/contexts.ts';
 import { hashEmbed } from '../../streams/embeddings/hashing-embedder.ts';
 import { emptyProfile } from '../../streams/reducers/evolve-profile.ts';
+import { createMemoryDocStore } from '../../streams/stores/doc-store.ts';
 import { createMemoryClusterStore, createMemoryProfileStore } from '../../streams/stores/profile-store.ts';
 import { percentile, round } from '../lib/common.ts';
 import type { ServeParams } from './protocol.ts';

@@ -154,4 +154,43 @@ describe.skipIf(!svc.ok)('npm run api: keys, scopes, rate limits and transport r
     expect(log).toMatch(/editor \[events\], reader \[profiles\]/);
     for (const s of Object.values(SECRETS)) expect(log).not.toContain(s);
   });
+
+  it('with API_WORKERS=2 both processes spend one budget per key (the buckets are in Redis)', async () => {
+    const api = start({
+      AUTH: '',
+      API_KEYS,
+      API_WORKERS: '2',
+      RATE_LIMIT_PER_MIN: '6',
+      RATE_LIMIT_BURST: '6',
+    });
+    const port = await api.port;
+    await eventually(
+      async () => expect(api.output.join('').match(/"msg":"ready"/g)?.length).toBe(2),
+      30_000,
+      200,
+    );
+    await eventually(async () => expect((await raw(port, 'GET', '/ready')).status).toBe(200), 30_000, 200);
+    // A new connection each time: the primary deals connections to the two workers in turn, so
+    // per-process buckets would let 12 through.
+    const statuses: number[] = [];
+    for (let i = 0; i < 12; i++) {
+      const r = await raw(
+        port,
+        'POST',
+        '/recommend',
+        {
+          authorization: `Bearer ${SECRETS.editor}`,
+          'content-type': 'application/json',
+          connection: 'close',
+        },
+        BODY,
+      );
+      statuses.push(r.status);
+    }
+    const ok = statuses.filter((x) => x === 200).length;
+    // 6 a minute refills one every 10 s: the run may earn one more.
+    expect(ok, statuses.join(',')).toBeGreaterThanOrEqual(6);
+    expect(ok, statuses.join(',')).toBeLessThanOrEqual(7);
+    expect(statuses.filter((x) => x === 429).length).toBe(12 - ok);
+  });
 });

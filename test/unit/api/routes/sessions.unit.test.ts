@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
 import { createApi } from '../../../../api/app.ts';
-import { createMemoryDocStore } from '../../../../streams/stores/doc-store.ts';
 import type { EventSink } from '../../../../api/event-sink.ts';
 import { createAbRouter } from '../../../../api/paraphrase/ab-router.ts';
 import { createOfflineParaphraser } from '../../../../api/paraphrase/offline-paraphraser.ts';
@@ -15,6 +14,7 @@ import { MetricsRegistry } from '../../../../common/metrics.ts';
 import { DEFAULT_VOCABULARY, type SessionEvent, type UserProfile } from '../../../../schemas/index.ts';
 import { createHashingEmbedder } from '../../../../streams/embeddings/hashing-embedder.ts';
 import { emptyProfile } from '../../../../streams/reducers/evolve-profile.ts';
+import { createMemoryDocStore } from '../../../../streams/stores/doc-store.ts';
 import {
   createMemoryClusterStore,
   createMemoryProfileStore,
