@@ -1,4 +1,4 @@
-import { publicErrorKind } from './errors.ts';
+import { publicErrorKind } from '../common/error-kind.ts';
 
 /**
  * `ApiDeps.onUpstreamError` for a server's log: each failing dependency is logged with its full

@@ -286,7 +286,8 @@ export function startTopology(
             records: s.stats.records,
             rejected: s.stats.rejected,
             outcomes: s.stats.outcomes,
-            last_error: s.stats.lastError,
+            // The kind only: /ready is open, and a message names hosts (the log has it).
+            last_error: s.stats.lastErrorKind,
           },
         ]),
       ),

@@ -1,3 +1,5 @@
+import type { Redis } from 'ioredis';
+
 /** What a take from the limiter says: go on, or wait this many whole seconds. */
 export type RateDecision = { readonly ok: true } | { readonly ok: false; readonly retryAfterS: number };
 
@@ -61,9 +63,21 @@ redis.call('PEXPIRE', KEYS[1], ARGV[4])
 return {ok, tostring(tokens)}
 `;
 
-/** What the Redis limiter needs of a client (ioredis's `eval`). */
-export interface RateLimitRedis {
-  eval(script: string, numKeys: number, ...args: (string | number)[]): Promise<unknown>;
+type WithTake = Redis & {
+  sentencifyRateTake(
+    key: string,
+    now: number,
+    capacity: number,
+    perMs: number,
+    ttlMs: number,
+  ): Promise<[number, string]>;
+};
+
+function withTake(redis: Redis): WithTake {
+  const r = redis as WithTake;
+  if (typeof r.sentencifyRateTake !== 'function')
+    redis.defineCommand('sentencifyRateTake', { numberOfKeys: 1, lua: TAKE });
+  return r;
 }
 
 /**
@@ -78,7 +92,7 @@ export interface RateLimitRedis {
  * const d = await limiter.take('editor');
  */
 export function createRedisRateLimiter(
-  redis: RateLimitRedis,
+  redis: Redis,
   o: RateLimitOptions & { readonly prefix?: string; readonly onError?: (err: unknown) => void },
 ): RateLimiter {
   if (o.perMinute <= 0) return { take: () => ({ ok: true }) };
@@ -86,11 +100,12 @@ export function createRedisRateLimiter(
   const perMs = o.perMinute / 60_000;
   const ttlMs = Math.ceil(capacity / perMs) + 1_000;
   const prefix = o.prefix ?? '';
+  const r = withTake(redis);
   return {
     async take(key) {
       let out: unknown;
       try {
-        out = await redis.eval(TAKE, 1, `${prefix}rate_limit:${key}`, o.clock(), capacity, perMs, ttlMs);
+        out = await r.sentencifyRateTake(`${prefix}rate_limit:${key}`, o.clock(), capacity, perMs, ttlMs);
       } catch (err) {
         o.onError?.(err);
         return { ok: true };

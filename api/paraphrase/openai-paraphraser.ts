@@ -1,5 +1,6 @@
 import OpenAI from 'openai';
-import { publicErrorKind, UpstreamError } from '../errors.ts';
+import { publicErrorKind } from '../../common/error-kind.ts';
+import { UpstreamError } from '../errors.ts';
 import type { ParaphraseInput, ParaphraseOutput, Paraphraser } from './paraphraser.ts';
 
 export interface OpenAiParaphraserOptions {
@@ -103,7 +104,7 @@ export function createOpenAiParaphraser(o: OpenAiParaphraserOptions): Paraphrase
         const timeout = err instanceof OpenAI.APIConnectionTimeoutError;
         throw new UpstreamError(
           timeout ? 'llm_timeout' : 'llm_failed',
-          `the LLM endpoint (${provider}, ${o.model}) failed: ${publicErrorKind(err)}`,
+          `the LLM endpoint (model ${o.model}) failed: ${publicErrorKind(err)}`,
           err,
           timeout ? 504 : 502,
         );
@@ -111,10 +112,7 @@ export function createOpenAiParaphraser(o: OpenAiParaphraserOptions): Paraphrase
       const content = res.choices[0]?.message?.content ?? '';
       const candidates = parseCandidates(content, n);
       if (candidates.length === 0) {
-        throw new UpstreamError(
-          'llm_empty',
-          `the LLM endpoint (${provider}, ${o.model}) returned no candidates`,
-        );
+        throw new UpstreamError('llm_empty', `the LLM endpoint (model ${o.model}) returned no candidates`);
       }
       return {
         candidates,

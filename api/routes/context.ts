@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
+import { publicErrorKind } from '../../common/error-kind.ts';
 import type { ParaphraseEvent, SelectionEvent } from '../../schemas/index.ts';
 import type { ApiDeps } from '../app.ts';
-import { ApiError, publicErrorKind, UpstreamError } from '../errors.ts';
+import { ApiError, UpstreamError } from '../errors.ts';
 import { type RouteSessions, resolveSessions } from '../sessions/index.ts';
 import type { SessionInfo } from '../sessions/session-registry.ts';
 

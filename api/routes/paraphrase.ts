@@ -1,12 +1,13 @@
 import { Hono } from 'hono';
 import { z } from 'zod';
+import { publicErrorKind } from '../../common/error-kind.ts';
 import {
   optionKey,
   type ParaphraseEvent,
   type ParaphraseRequest,
   SCHEMA_VERSION,
 } from '../../schemas/index.ts';
-import { ApiError, publicErrorKind, UpstreamError } from '../errors.ts';
+import { ApiError, UpstreamError } from '../errors.ts';
 import { parseBody } from '../request-body.ts';
 import { type ParaphraseResponse, paraphraseBodyIssues, paraphraseRequestBodySchema } from '../schemas.ts';
 import { runIdempotent } from '../sessions/idempotency.ts';

@@ -1,5 +1,6 @@
 import { Hono } from 'hono';
-import { ApiError, publicErrorKind, UpstreamError } from '../errors.ts';
+import { publicErrorKind } from '../../common/error-kind.ts';
+import { ApiError, UpstreamError } from '../errors.ts';
 import { securedJsonText } from '../http/secure-headers.ts';
 import { createRecommendSources, recommendInputs, scoreRecommendation } from '../recommend-core.ts';
 import { buildRecommendEvent, jsonWithField, optionsJson } from '../recommend-event.ts';

@@ -1,4 +1,5 @@
 import { merge, Subject } from 'rxjs';
+import { publicErrorKind } from '../../common/error-kind.ts';
 import type { MetricsRegistry } from '../../common/metrics.ts';
 import { encodeDeadLetter } from '../codec/session-codec.ts';
 import type { CommittedOffset, Delivery, EventLog, LogConsumer, LogRecord } from '../log/event-log.ts';
@@ -38,6 +39,8 @@ export interface SinkStats {
   /** `running`, `retrying` while its store pushes back, `failed` after a fatal error, `stopped`. */
   status: 'running' | 'retrying' | 'failed' | 'stopped';
   lastError: string | null;
+  /** `lastError`'s kind (an error code or class, no message): what the open `/ready` shows. */
+  lastErrorKind: string | null;
   /** Per `topic/partition`, the next offset to apply. */
   positions: Record<string, number>;
   /** Per `topic/partition`, the end of the log as last seen. */
@@ -97,6 +100,7 @@ export function runSink(sink: Sink, deps: SinkRuntimeDeps): RunningSink {
     outcomes: {},
     status: 'running',
     lastError: null,
+    lastErrorKind: null,
     positions: {},
     ends: {},
     lastApplyMs: null,
@@ -108,6 +112,7 @@ export function runSink(sink: Sink, deps: SinkRuntimeDeps): RunningSink {
     onRetry: (what, err, attempt) => {
       stats.status = 'retrying';
       stats.lastError = (err as Error)?.message ?? String(err);
+      stats.lastErrorKind = publicErrorKind(err);
       m?.inc('sentencify_io_retries_total', 'Failed I/O calls that were retried', {
         what: `${sink.name}: ${what}`,
       });
@@ -295,6 +300,7 @@ export function runSink(sink: Sink, deps: SinkRuntimeDeps): RunningSink {
     void commits.commit().catch(() => {});
     stats.status = 'failed';
     stats.lastError = (err as Error)?.message ?? String(err);
+    stats.lastErrorKind = publicErrorKind(err);
     deps.onError?.(Object.assign(new Error(`sink ${sink.name} failed: ${stats.lastError}`), { cause: err }));
   });
 

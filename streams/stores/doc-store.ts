@@ -15,11 +15,13 @@ export interface DocStore {
 
 interface MemoryDoc {
   readonly counts: Record<string, number>;
-  readonly sessions: Set<string>;
+  /** session → who chose what in it. */
+  readonly sessions: Map<string, { readonly user: string; readonly option: string }>;
 }
 
 /**
- * The in-memory twin (`npm start`, tests): at most `maxDocs` documents, the oldest dropped first.
+ * The in-memory twin (`npm start`, tests): at most `maxDocs` documents, the oldest dropped first
+ * (with its entries in the users' indexes).
  *
  * @example
  * const docs = createMemoryDocStore();
@@ -27,33 +29,49 @@ interface MemoryDoc {
  */
 export function createMemoryDocStore(maxDocs = 100_000): DocStore {
   const docs = new Map<string, MemoryDoc>();
-  const byUser = new Map<string, { docId: string; sessionId: string; option: string }[]>();
+  /** user → the documents they chose in. */
+  const byUser = new Map<string, Set<string>>();
+  const unfile = (user: string, docId: string) => {
+    const mine = byUser.get(user);
+    mine?.delete(docId);
+    if (mine?.size === 0) byUser.delete(user);
+  };
+  const drop = (docId: string) => {
+    const d = docs.get(docId);
+    if (!d) return;
+    docs.delete(docId);
+    for (const c of d.sessions.values()) unfile(c.user, docId);
+  };
   return {
     async recordChoice(docId, sessionId, option, userId) {
       let d = docs.get(docId);
       if (!d) {
-        if (docs.size >= maxDocs) docs.delete(docs.keys().next().value!);
-        d = { counts: {}, sessions: new Set() };
+        if (docs.size >= maxDocs) drop(docs.keys().next().value!);
+        d = { counts: {}, sessions: new Map() };
         docs.set(docId, d);
       }
       if (d.sessions.has(sessionId)) return;
-      d.sessions.add(sessionId);
+      d.sessions.set(sessionId, { user: userId, option });
       d.counts[option] = (d.counts[option] ?? 0) + 1;
-      const mine = byUser.get(userId) ?? [];
-      mine.push({ docId, sessionId, option });
+      const mine = byUser.get(userId) ?? new Set<string>();
+      mine.add(docId);
       byUser.set(userId, mine);
     },
     history: async (docId) => ({ ...(docs.get(docId)?.counts ?? {}) }),
     async eraseUser(userId) {
       let n = 0;
-      for (const c of byUser.get(userId) ?? []) {
-        const d = docs.get(c.docId);
-        if (!d?.sessions.delete(c.sessionId)) continue;
-        n++;
-        const left = (d.counts[c.option] ?? 0) - 1;
-        if (left > 0) d.counts[c.option] = left;
-        else delete d.counts[c.option];
-        if (d.sessions.size === 0) docs.delete(c.docId);
+      for (const docId of byUser.get(userId) ?? []) {
+        const d = docs.get(docId);
+        if (!d) continue;
+        for (const [session, c] of d.sessions) {
+          if (c.user !== userId) continue;
+          d.sessions.delete(session);
+          n++;
+          const left = (d.counts[c.option] ?? 0) - 1;
+          if (left > 0) d.counts[c.option] = left;
+          else delete d.counts[c.option];
+        }
+        if (d.sessions.size === 0) docs.delete(docId);
       }
       byUser.delete(userId);
       return n;
@@ -62,33 +80,44 @@ export function createMemoryDocStore(maxDocs = 100_000): DocStore {
 }
 
 /**
- * KEYS[1] doc hash, KEYS[2] per-doc session set, KEYS[3] the user's choices (field doc NUL session,
- * value option); ARGV: option, session, ttl seconds, doc id.
+ * KEYS[1] doc hash, KEYS[2] per-doc session set, KEYS[3] the doc's writers, KEYS[4] the user's
+ * choices; ARGV: option, session, ttl seconds, doc id, user id, key prefix. A choice is filed under
+ * its user as field `<byte length of doc id>:<doc id><session id>` (any bytes in either id), value
+ * the option. Every writer's index of a document expires with the document: a quiet user's choices
+ * in a document others keep writing stay erasable.
  */
 const RECORD = `
 if redis.call('SADD', KEYS[2], ARGV[2]) == 0 then return 0 end
 redis.call('HINCRBY', KEYS[1], ARGV[1], 1)
-redis.call('HSET', KEYS[3], ARGV[4] .. '\\0' .. ARGV[2], ARGV[1])
+redis.call('HSET', KEYS[4], string.len(ARGV[4]) .. ':' .. ARGV[4] .. ARGV[2], ARGV[1])
+redis.call('SADD', KEYS[3], ARGV[5])
 redis.call('EXPIRE', KEYS[1], ARGV[3])
 redis.call('EXPIRE', KEYS[2], ARGV[3])
 redis.call('EXPIRE', KEYS[3], ARGV[3])
+for _, user in ipairs(redis.call('SMEMBERS', KEYS[3])) do
+  redis.call('EXPIRE', ARGV[6] .. 'doc_choices:' .. user, ARGV[3])
+end
 return 1
 `;
 
 /**
- * KEYS[1] the user's choices; ARGV[1] the key prefix. For each choice whose session is still in its
- * document, the session leaves the set and the option's count goes down by one (the field goes at
- * 0); then the user's key goes. One script, so a /paraphrase of the user cannot land in between.
- * (The document keys are derived here, not declared: fine on one Redis, not on Redis Cluster.)
+ * KEYS[1] the user's choices; ARGV[1] the key prefix, ARGV[2] the user id. For each choice whose
+ * session is still in its document, the session leaves the set and the option's count goes down
+ * by one (the field goes at 0); the user leaves each document's writers; then the user's key goes.
+ * One script, so a /paraphrase of the user cannot land in between. (The document keys are derived
+ * here, not declared: fine on one Redis, not on Redis Cluster.)
  */
 const ERASE = `
 local choices = redis.call('HGETALL', KEYS[1])
 local n = 0
 for i = 1, #choices, 2 do
   local field, option = choices[i], choices[i + 1]
-  local cut = string.find(field, '\\0', 1, true)
-  if cut then
-    local doc, session = string.sub(field, 1, cut - 1), string.sub(field, cut + 1)
+  local colon = string.find(field, ':', 1, true)
+  local len = colon and tonumber(string.sub(field, 1, colon - 1))
+  if len then
+    local doc = string.sub(field, colon + 1, colon + len)
+    local session = string.sub(field, colon + len + 1)
+    redis.call('SREM', ARGV[1] .. 'doc_users:' .. doc, ARGV[2])
     if redis.call('SREM', ARGV[1] .. 'doc_sessions:' .. doc, session) == 1 then
       n = n + 1
       local hash = ARGV[1] .. 'doc_options:' .. doc
@@ -100,9 +129,24 @@ redis.call('DEL', KEYS[1])
 return n
 `;
 
+type WithDocScripts = Redis & {
+  sentencifyDocRecord(...args: string[]): Promise<number>;
+  sentencifyDocErase(key: string, prefix: string, userId: string): Promise<number>;
+};
+
+function withScripts(redis: Redis): WithDocScripts {
+  const r = redis as WithDocScripts;
+  if (typeof r.sentencifyDocRecord !== 'function') {
+    redis.defineCommand('sentencifyDocRecord', { numberOfKeys: 4, lua: RECORD });
+    redis.defineCommand('sentencifyDocErase', { numberOfKeys: 1, lua: ERASE });
+  }
+  return r;
+}
+
 /**
- * Redis: `doc_options:{doc_id}` (hash option → count), its session set `doc_sessions:{doc_id}` and
- * each user's choices `doc_choices:{user_id}`, all expiring `ttlDays` after their last write.
+ * Redis: `doc_options:{doc_id}` (hash option → count), its session set `doc_sessions:{doc_id}`, its
+ * writers `doc_users:{doc_id}` and each user's choices `doc_choices:{user_id}`; a document's keys
+ * and its writers' choices expire `ttlDays` after the document's last write.
  *
  * @example
  * const docs = createRedisDocStore(redis, { prefix: 'sentencify:' });
@@ -114,18 +158,20 @@ export function createRedisDocStore(
 ): DocStore {
   const prefix = opts.prefix ?? '';
   const ttl = String(Math.round((opts.ttlDays ?? 90) * 86_400));
+  const r = withScripts(redis);
   return {
     async recordChoice(docId, sessionId, option, userId) {
-      await redis.eval(
-        RECORD,
-        3,
+      await r.sentencifyDocRecord(
         `${prefix}doc_options:${docId}`,
         `${prefix}doc_sessions:${docId}`,
+        `${prefix}doc_users:${docId}`,
         `${prefix}doc_choices:${userId}`,
         option,
         sessionId,
         ttl,
         docId,
+        userId,
+        prefix,
       );
     },
     async history(docId) {
@@ -133,7 +179,7 @@ export function createRedisDocStore(
       return Object.fromEntries(Object.entries(h).map(([k, v]) => [k, Number(v)]));
     },
     async eraseUser(userId) {
-      return Number(await redis.eval(ERASE, 1, `${prefix}doc_choices:${userId}`, prefix));
+      return Number(await r.sentencifyDocErase(`${prefix}doc_choices:${userId}`, prefix, userId));
     },
   };
 }

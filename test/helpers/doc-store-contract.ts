@@ -53,12 +53,18 @@ export function docStoreContract(
       expect(await docs.history('shared')).toEqual({ 'thesis/moderate': 1 });
     });
 
-    it('keeps ids with separators apart (a document id with a colon, a session id with a space)', async () => {
+    it('keeps ids with separators apart (colons, spaces, a NUL, digits that look like a length)', async () => {
       const docs = await setup();
       await docs.recordChoice('doc:with:colons', 'rs 1', 'thesis/moderate', 'user:1');
       await docs.recordChoice('doc:with:colons', 'rs 2', 'thesis/moderate', 'user:2');
-      expect(await docs.eraseUser('user:1')).toBe(1);
+      await docs.recordChoice('doc\u0000nul', 'rs\u00003', 'email/strong', 'user:1');
+      await docs.recordChoice('12:34', '5:6', 'report/weak', 'user:1');
+      await docs.recordChoice('문서-가', '세션-1', 'report/weak', 'user:1');
+      expect(await docs.eraseUser('user:1')).toBe(4);
       expect(await docs.history('doc:with:colons')).toEqual({ 'thesis/moderate': 1 });
+      expect(await docs.history('doc\u0000nul')).toEqual({});
+      expect(await docs.history('12:34')).toEqual({});
+      expect(await docs.history('문서-가')).toEqual({});
     });
   });
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { publicErrorKind } from '../../../api/errors.ts';
 import { createUpstreamErrorLog } from '../../../api/upstream-error-log.ts';
+import { publicErrorKind } from '../../../common/error-kind.ts';
 
 describe('publicErrorKind', () => {
   it('names an error by its code, its errno or its class, never by its message', () => {

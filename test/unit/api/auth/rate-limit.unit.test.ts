@@ -1,3 +1,4 @@
+import { Redis } from 'ioredis';
 import { describe, expect, it } from 'vitest';
 import { createRateLimiter, createRedisRateLimiter } from '../../../../api/auth/rate-limit.ts';
 import { rateLimitContract } from '../../../helpers/rate-limit-contract.ts';
@@ -15,19 +16,25 @@ rateLimitContract('in-memory', async (o) => {
 describe('createRedisRateLimiter', () => {
   it('lets the request through and says why when Redis cannot answer', async () => {
     const errors: unknown[] = [];
-    const down = {
-      eval: async () => {
-        throw Object.assign(new Error('connect ECONNREFUSED 10.0.0.7:6379'), { code: 'ECONNREFUSED' });
-      },
-    };
-    const l = createRedisRateLimiter(down, {
-      perMinute: 1,
-      burst: 1,
-      clock: () => 0,
-      onError: (e) => errors.push(e),
+    // A client of a port nobody listens on, which fails each command at once instead of queueing it.
+    const down = new Redis('redis://127.0.0.1:1', {
+      lazyConnect: true,
+      enableOfflineQueue: false,
+      maxRetriesPerRequest: 0,
+      retryStrategy: () => null,
     });
-    expect(await l.take('a')).toEqual({ ok: true });
-    expect(await l.take('a')).toEqual({ ok: true });
-    expect(errors).toHaveLength(2);
+    try {
+      const l = createRedisRateLimiter(down, {
+        perMinute: 1,
+        burst: 1,
+        clock: () => 0,
+        onError: (e) => errors.push(e),
+      });
+      expect(await l.take('a')).toEqual({ ok: true });
+      expect(await l.take('a')).toEqual({ ok: true });
+      expect(errors).toHaveLength(2);
+    } finally {
+      down.disconnect();
+    }
   });
 });
