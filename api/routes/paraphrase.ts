@@ -27,6 +27,12 @@ function invalidParaphrase(raw: unknown): ApiError {
  * meanwhile makes it a 409 too); idempotent with an `Idempotency-Key`; a 503 when B cannot be
  * recorded, so the editor retries.
  */
+/**
+ * How long a paraphrase's emit may hold its session's selections back at most: longer than the
+ * event sink's send timeout (2 s by default), so only a process that died mid-emit lapses.
+ */
+const EMIT_HOLD_MS = 5_000;
+
 export function paraphraseRoutes(ctx: RouteContext) {
   const { deps, sessions, storeError } = ctx;
   const m = deps.metrics;
@@ -116,11 +122,27 @@ export function paraphraseRoutes(ctx: RouteContext) {
           },
         };
         // Checked again: the LLM call takes up to LLM_TIMEOUT_MS, and a /select may have landed
-        // meanwhile; a B after its session's C would be a rewrite nobody chose from. (What is left
-        // is the instant between this read and the emit; README "Sessions and idempotency".)
-        const latest = await ctx.ownSession(body.recommend_session_id, body.user_id);
-        if (latest.selection) throw alreadySelected();
-        await ctx.emitOrFail(b);
+        // meanwhile; a B after its session's C would be a rewrite nobody chose from. The check also
+        // holds selections back until this B is on the log (a /select meanwhile waits for it).
+        const selected = await sessions.registry
+          .beginParaphraseEmit(body.recommend_session_id, b.event_id, EMIT_HOLD_MS)
+          .catch((err) => {
+            storeError('sessions', err, []);
+            throw new UpstreamError(
+              'session_registry_unavailable',
+              'the session registry is unreachable',
+              err,
+              503,
+            );
+          });
+        if (selected) throw alreadySelected();
+        try {
+          await ctx.emitOrFail(b);
+        } finally {
+          await sessions.registry
+            .endParaphraseEmit(body.recommend_session_id, b.event_id)
+            .catch(() => undefined);
+        }
         const docId = body.doc_id ?? session.doc_id;
         if (docId && 'category' in request) {
           await deps.docs

@@ -12,9 +12,15 @@ import type { RouteContext } from './context.ts';
  * user's (404 / 403 otherwise); a second selection is 409 `already_selected` (a retry with the
  * same `Idempotency-Key` gets the first answer instead, also when that answer was never stored);
  * a `chosen_index` before any paraphrase recorded its candidates is 409 `paraphrase_in_progress`
- * (retriable); nothing is emitted when refused. A 503
+ * (retriable), and so is a selection while a paraphrase's B is still being emitted after a wait of
+ * up to 1 s; nothing is emitted when refused. A 503
  * when C cannot be recorded, so the editor retries. Answers an `as_of` token for read-your-writes.
  */
+/** How long `/select` waits for a paraphrase's B being emitted (40 × 25 ms = 1 s) before a 409. */
+const BUSY_RETRIES = 40;
+const BUSY_WAIT_MS = 25;
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
 export function selectRoutes(ctx: RouteContext) {
   const { sessions } = ctx;
   const m = ctx.deps.metrics;
@@ -62,16 +68,34 @@ export function selectRoutes(ctx: RouteContext) {
         const ts = ctx.now();
         // Claimed before C is emitted, so two selections racing on two API processes cannot both
         // emit; given back if C cannot be recorded, so the retry is not refused as a second one.
-        const prior = await sessions.registry
-          .claimSelection(body.recommend_session_id, { event_id: eventId, ts })
-          .catch((err) => {
-            ctx.storeError('sessions', err, []);
-            throw new ApiError('session_registry_unavailable', 'the session registry is unreachable', {
-              status: 503,
-              retriable: true,
-              cause: err,
+        const claim = () =>
+          sessions.registry
+            .claimSelection(body.recommend_session_id, { event_id: eventId, ts })
+            .catch((err) => {
+              ctx.storeError('sessions', err, []);
+              throw new ApiError('session_registry_unavailable', 'the session registry is unreachable', {
+                status: 503,
+                retriable: true,
+                cause: err,
+              });
             });
+        // 'busy': a paraphrase of this session is emitting its B this instant; its B must reach the
+        // log before this C, so wait for it (a few ms as a rule), then claim.
+        let prior = await claim();
+        for (let i = 0; prior === 'busy' && i < BUSY_RETRIES; i++) {
+          await sleep(BUSY_WAIT_MS);
+          prior = await claim();
+        }
+        if (prior === 'busy') {
+          m.inc('sentencify_session_refusals_total', 'Writes refused for their session', {
+            reason: 'paraphrase_emitting',
           });
+          throw new ApiError(
+            'paraphrase_in_progress',
+            'a paraphrase of this session is being recorded; retry in a moment',
+            { status: 409, retriable: true, headers: { 'retry-after': '1' } },
+          );
+        }
         if (prior && prior.event_id === eventId) {
           // This request's own selection (same Idempotency-Key), whose first answer was never
           // stored: its C is on the log already, so the retry gets the answer it missed.

@@ -70,12 +70,32 @@ if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
 redis.call('HSET', KEYS[1], 'candidates', ARGV[1])
 return 1
 `;
-/** KEYS[1] session hash; ARGV: selection JSON, its event id. Returns the selection there, or nil. */
+/**
+ * KEYS[1] session hash; ARGV: selection JSON, its event id, now (ms). Returns the selection there,
+ * 'busy' while a B's emit holds the session (fields `b_emit:<event id>` = until, ms), or nil when
+ * this call claimed it.
+ */
 const CLAIM_SELECTION = `
 if redis.call('EXISTS', KEYS[1]) == 0 then return false end
 local cur = redis.call('HGET', KEYS[1], 'selection')
 if cur then return cur end
+local h = redis.call('HGETALL', KEYS[1])
+local now = tonumber(ARGV[3])
+for i = 1, #h, 2 do
+  if string.sub(h[i], 1, 7) == 'b_emit:' then
+    if tonumber(h[i + 1]) > now then return 'busy' end
+    redis.call('HDEL', KEYS[1], h[i])
+  end
+end
 redis.call('HSET', KEYS[1], 'selection', ARGV[1], 'selection_event', ARGV[2])
+return false
+`;
+/** KEYS[1] session hash; ARGV: B event id, until (ms). Returns the selection there, or nil once marked. */
+const BEGIN_B = `
+if redis.call('EXISTS', KEYS[1]) == 0 then return false end
+local cur = redis.call('HGET', KEYS[1], 'selection')
+if cur then return cur end
+redis.call('HSET', KEYS[1], 'b_emit:' .. ARGV[1], ARGV[2])
 return false
 `;
 /** KEYS[1] session hash; ARGV: event id. */
@@ -92,7 +112,8 @@ type Scripted = Redis & {
   sentencifyIdempotencyComplete(key: string, index: string, ...argv: string[]): Promise<number>;
   sentencifyEraseIndexed(index: string, kind: string, keyPrefix: string): Promise<number>;
   sentencifySessionCandidates(key: string, n: string): Promise<number>;
-  sentencifySessionClaim(key: string, json: string, eventId: string): Promise<string | null>;
+  sentencifySessionClaim(key: string, json: string, eventId: string, now: string): Promise<string | null>;
+  sentencifySessionBeginB(key: string, eventId: string, until: string): Promise<string | null>;
   sentencifySessionRelease(key: string, eventId: string): Promise<number>;
 };
 
@@ -106,6 +127,7 @@ function scripted(redis: Redis): Scripted {
     redis.defineCommand('sentencifySessionCandidates', { numberOfKeys: 1, lua: SET_CANDIDATES });
     redis.defineCommand('sentencifySessionClaim', { numberOfKeys: 1, lua: CLAIM_SELECTION });
     redis.defineCommand('sentencifySessionRelease', { numberOfKeys: 1, lua: RELEASE_SELECTION });
+    redis.defineCommand('sentencifySessionBeginB', { numberOfKeys: 1, lua: BEGIN_B });
   }
   return r;
 }
@@ -115,6 +137,8 @@ export interface RedisSessionOptions {
   readonly prefix?: string;
   /** How long a session is remembered after it was opened (default 24 h). */
   readonly ttlMs?: number;
+  /** The time a paraphrase's hold on selections is measured in (default Date.now; keep hosts in sync). */
+  readonly clock?: () => number;
 }
 
 /**
@@ -130,6 +154,7 @@ export function createRedisSessionRegistry(redis: Redis, o: RedisSessionOptions 
   const r = scripted(redis);
   const prefix = o.prefix ?? '';
   const ttl = o.ttlMs ?? DEFAULT_SESSION_TTL_MS;
+  const clock = o.clock ?? Date.now;
   const key = (id: string) => `${prefix}recommend_session:${id}`;
   return {
     async open(id, s) {
@@ -160,8 +185,21 @@ export function createRedisSessionRegistry(redis: Redis, o: RedisSessionOptions 
       await r.sentencifySessionCandidates(key(id), String(candidates));
     },
     async claimSelection(id, selection) {
-      const cur = await r.sentencifySessionClaim(key(id), JSON.stringify(selection), selection.event_id);
+      const cur = await r.sentencifySessionClaim(
+        key(id),
+        JSON.stringify(selection),
+        selection.event_id,
+        String(clock()),
+      );
+      if (cur === 'busy') return 'busy';
       return cur ? (JSON.parse(cur) as SessionSelection) : null;
+    },
+    async beginParaphraseEmit(id, eventId, holdMs) {
+      const cur = await r.sentencifySessionBeginB(key(id), eventId, String(clock() + holdMs));
+      return cur ? (JSON.parse(cur) as SessionSelection) : null;
+    },
+    async endParaphraseEmit(id, eventId) {
+      await r.hdel(key(id), `b_emit:${eventId}`);
     },
     async releaseSelection(id, eventId) {
       await r.sentencifySessionRelease(key(id), eventId);

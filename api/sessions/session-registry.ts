@@ -43,9 +43,19 @@ export interface SessionRegistry {
   setCandidates(id: string, candidates: number): Promise<void>;
   /**
    * Claims the session's one selection atomically: null when this call claimed it (or the id is
-   * unknown: the route checked that before), otherwise the selection already recorded.
+   * unknown: the route checked that before), otherwise the selection already recorded, or `'busy'`
+   * while a paraphrase's B is being emitted (`beginParaphraseEmit`): then nothing was claimed.
    */
-  claimSelection(id: string, selection: SessionSelection): Promise<SessionSelection | null>;
+  claimSelection(id: string, selection: SessionSelection): Promise<SessionSelection | 'busy' | null>;
+  /**
+   * Before a paraphrase emits its B: atomically, the selection already recorded (then no B may be
+   * emitted), or null and the session is marked as emitting this B until `endParaphraseEmit` or
+   * for `holdMs` at most (a process that died mid-emit holds nobody up for longer). While marked,
+   * `claimSelection` answers `'busy'`, so no C is claimed between the check and the emit.
+   */
+  beginParaphraseEmit(id: string, eventId: string, holdMs: number): Promise<SessionSelection | null>;
+  /** The B was emitted (or could not be): the session is no longer held for it. */
+  endParaphraseEmit(id: string, eventId: string): Promise<void>;
   /** Gives a claim back when its C could not be recorded, if it is still this event's claim. */
   releaseSelection(id: string, eventId: string): Promise<void>;
   /** Forgets every session of a user (part of erasing them). Returns how many went. */
@@ -67,6 +77,8 @@ export const DEFAULT_SESSION_TTL_MS = 24 * 3600_000;
 interface Entry {
   info: SessionInfo;
   expiresAt: number;
+  /** B event id → until when its emit holds selections back. */
+  emitting?: Map<string, number>;
 }
 
 /**
@@ -126,8 +138,24 @@ export function createMemorySessionRegistry(o: MemorySessionRegistryOptions = {}
       const e = live(id);
       if (!e) return null;
       if (e.info.selection) return e.info.selection;
+      const now = clock();
+      for (const [b, until] of e.emitting ?? []) {
+        if (until > now) return 'busy';
+        e.emitting!.delete(b);
+      }
       e.info = { ...e.info, selection };
       return null;
+    },
+    async beginParaphraseEmit(id, eventId, holdMs) {
+      const e = live(id);
+      if (!e) return null;
+      if (e.info.selection) return e.info.selection;
+      e.emitting ??= new Map();
+      e.emitting.set(eventId, clock() + holdMs);
+      return null;
+    },
+    async endParaphraseEmit(id, eventId) {
+      live(id)?.emitting?.delete(eventId);
     },
     async releaseSelection(id, eventId) {
       const e = live(id);

@@ -98,6 +98,31 @@ export function sessionStoreContract(name: string, make: (ttls: SessionStoreTtls
       expect(racers.filter((r) => r === null)).toHaveLength(1);
     });
 
+    it('holds selections back while a B is being emitted, and refuses the B after a selection', async () => {
+      const { registry, elapse } = await setup();
+      await registry.open('rs-1', alice);
+      const c = { event_id: 'c-1', ts: '2026-03-02T09:00:00.000Z' };
+      expect(await registry.beginParaphraseEmit('rs-1', 'b-1', 60_000)).toBeNull();
+      expect(await registry.beginParaphraseEmit('rs-1', 'b-2', 60_000)).toBeNull(); // two paraphrases
+      expect(await registry.claimSelection('rs-1', c)).toBe('busy');
+      expect((await registry.get('rs-1'))!.selection).toBeNull(); // nothing was claimed
+      await registry.endParaphraseEmit('rs-1', 'b-1');
+      expect(await registry.claimSelection('rs-1', c)).toBe('busy'); // b-2 still emitting
+      await registry.endParaphraseEmit('rs-1', 'b-2');
+      expect(await registry.claimSelection('rs-1', c)).toBeNull();
+      // After the selection, a paraphrase may not emit its B.
+      expect(await registry.beginParaphraseEmit('rs-1', 'b-3', 60_000)).toEqual(c);
+      // A hold whose process died mid-emit lapses after holdMs.
+      await registry.open('rs-2', alice);
+      expect(await registry.beginParaphraseEmit('rs-2', 'b-4', 100)).toBeNull();
+      expect(await registry.claimSelection('rs-2', c)).toBe('busy');
+      await elapse(150);
+      expect(await registry.claimSelection('rs-2', c)).toBeNull();
+      // An unknown session: nothing held, nothing to refuse.
+      expect(await registry.beginParaphraseEmit('ghost', 'b-5', 60_000)).toBeNull();
+      expect(await registry.get('ghost')).toBeNull();
+    });
+
     it('forgets a session after its TTL, and the id can be opened again', async () => {
       const { registry, elapse } = await setup();
       await registry.open('rs-1', alice);

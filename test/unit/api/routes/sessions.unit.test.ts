@@ -28,12 +28,15 @@ function bareApi(
     paraphraser?: Paraphraser;
     /** The idempotency store's complete() fails while this says so (the answer is never stored). */
     failComplete?: () => boolean;
+    /** Awaited before an event is recorded (a slow send of that event). */
+    beforeEmit?: (e: SessionEvent) => Promise<void> | undefined;
   } = {},
 ) {
   const events: SessionEvent[] = [];
   const sink: EventSink = {
     emit: async (e) => {
       if (o.failEmits?.()) throw new Error('broker away');
+      await o.beforeEmit?.(e);
       events.push(e);
     },
   };
@@ -326,6 +329,67 @@ function heldParaphraser() {
   };
   return { paraphraser, calledOnce, release };
 }
+
+describe('a /select while a /paraphrase emits its B', () => {
+  /** B's send waits until released; resolves `started` when it began. */
+  const slowB = () => {
+    let release!: () => void;
+    let began!: () => void;
+    const gate = new Promise<void>((r) => {
+      release = r;
+    });
+    const started = new Promise<void>((r) => {
+      began = r;
+    });
+    const beforeEmit = (e: SessionEvent) => {
+      if (e.type !== 'paraphrase') return undefined;
+      began();
+      return gate;
+    };
+    return { beforeEmit, release, started };
+  };
+
+  it('waits for the B on the log, then takes the selection: B before C, never after', async () => {
+    const b = slowB();
+    const api = bareApi({ beforeEmit: b.beforeEmit });
+    const sid = await opened(api);
+    const paraphrased = api.post('/paraphrase', para(sid));
+    await b.started;
+    const selected = api.post('/select', { recommend_session_id: sid, user_id: 'alice', chosen_index: null });
+    await new Promise((r) => setTimeout(r, 100));
+    expect(api.events.map((e) => e.type)).toEqual(['recommend']); // C waits for B
+    b.release();
+    expect((await paraphrased).status).toBe(200);
+    expect((await selected).status).toBe(200);
+    expect(api.events.map((e) => e.type)).toEqual(['recommend', 'paraphrase', 'selection']);
+  });
+
+  it('a B that takes longer than a second: the /select is 409 paraphrase_in_progress (retriable), then succeeds', async () => {
+    const b = slowB();
+    const api = bareApi({ beforeEmit: b.beforeEmit });
+    const sid = await opened(api);
+    const paraphrased = api.post('/paraphrase', para(sid));
+    await b.started;
+    const early = await api.post('/select', {
+      recommend_session_id: sid,
+      user_id: 'alice',
+      chosen_index: null,
+    });
+    expect(early.status).toBe(409);
+    expect(early.body).toMatchObject({ error: 'paraphrase_in_progress', retriable: true });
+    expect(early.headers.get('retry-after')).toBe('1');
+    expect(api.events.map((e) => e.type)).toEqual(['recommend']);
+    b.release();
+    expect((await paraphrased).status).toBe(200);
+    const retried = await api.post('/select', {
+      recommend_session_id: sid,
+      user_id: 'alice',
+      chosen_index: 0,
+    });
+    expect(retried.status).toBe(200);
+    expect(api.events.map((e) => e.type)).toEqual(['recommend', 'paraphrase', 'selection']);
+  });
+});
 
 describe('a /select while a /paraphrase waits on the LLM', () => {
   it('refuses a chosen_index: there are no candidates yet to check it against', async () => {
