@@ -15,6 +15,18 @@ export interface RateLimitOptions {
   readonly clock: () => number;
 }
 
+/** A bucket's size and its refill per ms (both limiters' buckets are the same). */
+const bucketOf = (o: RateLimitOptions) => ({
+  capacity: Math.max(1, o.burst ?? o.perMinute),
+  perMs: o.perMinute / 60_000,
+});
+
+/** A refusal with the whole seconds until the bucket holds one token again. */
+const refused = (tokens: number, perMs: number): RateDecision => ({
+  ok: false,
+  retryAfterS: Math.max(1, Math.ceil((1 - tokens) / perMs / 1000)),
+});
+
 /**
  * A token bucket per key, in this process's memory: each API process limits on its own, so N
  * processes behind a balancer would allow N times the rate (`npm run api` shares its buckets in
@@ -28,8 +40,7 @@ export interface RateLimitOptions {
  */
 export function createRateLimiter(o: RateLimitOptions): { take(key: string): RateDecision } {
   if (o.perMinute <= 0) return { take: () => ({ ok: true }) };
-  const capacity = Math.max(1, o.burst ?? o.perMinute);
-  const perMs = o.perMinute / 60_000;
+  const { capacity, perMs } = bucketOf(o);
   const buckets = new Map<string, { tokens: number; at: number }>();
   return {
     take(key) {
@@ -42,7 +53,7 @@ export function createRateLimiter(o: RateLimitOptions): { take(key: string): Rat
         b.tokens -= 1;
         return { ok: true };
       }
-      return { ok: false, retryAfterS: Math.max(1, Math.ceil((1 - b.tokens) / perMs / 1000)) };
+      return refused(b.tokens, perMs);
     },
   };
 }
@@ -96,8 +107,7 @@ export function createRedisRateLimiter(
   o: RateLimitOptions & { readonly prefix?: string; readonly onError?: (err: unknown) => void },
 ): RateLimiter {
   if (o.perMinute <= 0) return { take: () => ({ ok: true }) };
-  const capacity = Math.max(1, o.burst ?? o.perMinute);
-  const perMs = o.perMinute / 60_000;
+  const { capacity, perMs } = bucketOf(o);
   const ttlMs = Math.ceil(capacity / perMs) + 1_000;
   const prefix = o.prefix ?? '';
   const r = withTake(redis);
@@ -112,7 +122,7 @@ export function createRedisRateLimiter(
       }
       const [ok, tokens] = out as [number, string];
       if (ok === 1) return { ok: true };
-      return { ok: false, retryAfterS: Math.max(1, Math.ceil((1 - Number(tokens)) / perMs / 1000)) };
+      return refused(Number(tokens), perMs);
     },
   };
 }

@@ -19,6 +19,8 @@ export interface RouteContext {
    * user's, 503 when the registry cannot be read. Checked before anything is emitted.
    */
   ownSession(sessionId: string, userId: string): Promise<SessionInfo>;
+  /** A session registry call whose failure is counted and answered 503 `session_registry_unavailable`. */
+  registryCall<T>(call: Promise<T>): Promise<T>;
   /** Counts a failed store call and says why in the (degraded) answer's reasons. */
   storeError(store: string, err: unknown, reasons: string[]): void;
   /** Emits B or C; a 503 the editor retries when the event log does not take it. */
@@ -28,24 +30,24 @@ export interface RouteContext {
 export function createRouteContext(deps: ApiDeps): RouteContext {
   const m = deps.metrics;
   const sessions = resolveSessions(deps.sessions, deps.clock);
+  const registryCall = <T>(call: Promise<T>): Promise<T> =>
+    call.catch((err) => {
+      m.inc('sentencify_store_errors_total', 'Failed reads or writes of a store', { store: 'sessions' });
+      throw new UpstreamError(
+        'session_registry_unavailable',
+        'the session registry is unreachable',
+        err,
+        503,
+      );
+    });
   return {
     deps,
     newId: deps.newId ?? randomUUID,
     now: () => new Date(deps.clock()).toISOString(),
     sessions,
+    registryCall,
     async ownSession(sessionId, userId) {
-      let s: SessionInfo | null;
-      try {
-        s = await sessions.registry.get(sessionId);
-      } catch (err) {
-        m.inc('sentencify_store_errors_total', 'Failed reads or writes of a store', { store: 'sessions' });
-        throw new UpstreamError(
-          'session_registry_unavailable',
-          'the session registry is unreachable',
-          err,
-          503,
-        );
-      }
+      const s = await registryCall(sessions.registry.get(sessionId));
       if (!s) {
         m.inc('sentencify_session_refusals_total', 'Writes refused for their session', { reason: 'unknown' });
         throw new ApiError(

@@ -124,17 +124,9 @@ export function paraphraseRoutes(ctx: RouteContext) {
         // Checked again: the LLM call takes up to LLM_TIMEOUT_MS, and a /select may have landed
         // meanwhile; a B after its session's C would be a rewrite nobody chose from. The check also
         // holds selections back until this B is on the log (a /select meanwhile waits for it).
-        const selected = await sessions.registry
-          .beginParaphraseEmit(body.recommend_session_id, b.event_id, EMIT_HOLD_MS)
-          .catch((err) => {
-            storeError('sessions', err, []);
-            throw new UpstreamError(
-              'session_registry_unavailable',
-              'the session registry is unreachable',
-              err,
-              503,
-            );
-          });
+        const selected = await ctx.registryCall(
+          sessions.registry.beginParaphraseEmit(body.recommend_session_id, b.event_id, EMIT_HOLD_MS),
+        );
         if (selected) throw alreadySelected();
         try {
           await ctx.emitOrFail(b);

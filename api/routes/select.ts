@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { Hono } from 'hono';
 import { SCHEMA_VERSION, type SelectionEvent } from '../../schemas/index.ts';
 import { ApiError } from '../errors.ts';
@@ -19,7 +20,6 @@ import type { RouteContext } from './context.ts';
 /** How long `/select` waits for a paraphrase's B being emitted (40 × 25 ms = 1 s) before a 409. */
 const BUSY_RETRIES = 40;
 const BUSY_WAIT_MS = 25;
-const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 export function selectRoutes(ctx: RouteContext) {
   const { sessions } = ctx;
@@ -69,16 +69,9 @@ export function selectRoutes(ctx: RouteContext) {
         // Claimed before C is emitted, so two selections racing on two API processes cannot both
         // emit; given back if C cannot be recorded, so the retry is not refused as a second one.
         const claim = () =>
-          sessions.registry
-            .claimSelection(body.recommend_session_id, { event_id: eventId, ts })
-            .catch((err) => {
-              ctx.storeError('sessions', err, []);
-              throw new ApiError('session_registry_unavailable', 'the session registry is unreachable', {
-                status: 503,
-                retriable: true,
-                cause: err,
-              });
-            });
+          ctx.registryCall(
+            sessions.registry.claimSelection(body.recommend_session_id, { event_id: eventId, ts }),
+          );
         // 'busy': a paraphrase of this session is emitting its B this instant; its B must reach the
         // log before this C, so wait for it (a few ms as a rule), then claim.
         let prior = await claim();
