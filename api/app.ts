@@ -182,7 +182,7 @@ export function createApi(deps: ApiDeps) {
   // The one place errors become HTTP (CONVENTIONS #8).
   app.onError((err, c) => {
     if (err instanceof ApiError) {
-      if (err instanceof UpstreamError) deps.onUpstreamError?.(err.code, err.cause ?? err);
+      if (err instanceof UpstreamError) deps.onUpstreamError?.(err.dependency, err.cause ?? err);
       const issues = Array.isArray(err.details) ? { issues: err.details } : {};
       return c.json(
         { error: err.code, message: err.message, retriable: err.retriable, ...issues },

@@ -44,9 +44,20 @@ export class ApiError extends Error {
   }
 }
 
-/** A dependency (LLM endpoint, store) failed; the request may succeed later. */
+/**
+ * A dependency (LLM endpoint, store) failed; the request may succeed later. `dependency` names it
+ * as the degraded answers and the store-error metric do ('sessions', 'profiles', 'events', 'llm',
+ * …): the server's log (`ApiDeps.onUpstreamError`) keys its lines by it, so one outage is one
+ * line per interval whether a request degraded or failed.
+ */
 export class UpstreamError extends ApiError {
-  constructor(code: string, message: string, cause?: unknown, status: 502 | 503 | 504 = 502) {
+  constructor(
+    code: string,
+    message: string,
+    readonly dependency: string,
+    cause?: unknown,
+    status: 502 | 503 | 504 = 502,
+  ) {
     super(code, message, { status, retriable: true, cause });
     this.name = 'UpstreamError';
   }

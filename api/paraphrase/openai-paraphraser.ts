@@ -105,6 +105,7 @@ export function createOpenAiParaphraser(o: OpenAiParaphraserOptions): Paraphrase
         throw new UpstreamError(
           timeout ? 'llm_timeout' : 'llm_failed',
           `the LLM endpoint (model ${o.model}) failed: ${publicErrorKind(err)}`,
+          'llm',
           err,
           timeout ? 504 : 502,
         );
@@ -112,7 +113,11 @@ export function createOpenAiParaphraser(o: OpenAiParaphraserOptions): Paraphrase
       const content = res.choices[0]?.message?.content ?? '';
       const candidates = parseCandidates(content, n);
       if (candidates.length === 0) {
-        throw new UpstreamError('llm_empty', `the LLM endpoint (model ${o.model}) returned no candidates`);
+        throw new UpstreamError(
+          'llm_empty',
+          `the LLM endpoint (model ${o.model}) returned no candidates`,
+          'llm',
+        );
       }
       return {
         candidates,

@@ -36,6 +36,7 @@ export function createRouteContext(deps: ApiDeps): RouteContext {
       throw new UpstreamError(
         'session_registry_unavailable',
         'the session registry is unreachable',
+        'sessions',
         err,
         503,
       );
@@ -78,6 +79,7 @@ export function createRouteContext(deps: ApiDeps): RouteContext {
         throw new UpstreamError(
           'event_log_unavailable',
           `could not record the ${e.type} event; retry`,
+          'events',
           err,
           503,
         );

@@ -90,7 +90,7 @@ export function paraphraseRoutes(ctx: RouteContext) {
           m.inc('sentencify_llm_calls_total', 'LLM paraphrase calls', { ...llmLabels, outcome: 'error' });
           throw err instanceof ApiError
             ? err
-            : new UpstreamError('llm_failed', `the paraphraser failed: ${publicErrorKind(err)}`, err);
+            : new UpstreamError('llm_failed', `the paraphraser failed: ${publicErrorKind(err)}`, 'llm', err);
         } finally {
           m.observe('sentencify_llm_latency_ms', 'LLM paraphrase latency', performance.now() - t0, {
             variant,

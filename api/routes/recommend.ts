@@ -35,6 +35,7 @@ export function recommendRoutes(ctx: RouteContext) {
       throw new UpstreamError(
         'session_registry_unavailable',
         'cannot check that recommend_session_id is new; retry, or let the server issue the id',
+        'sessions',
         err,
         503,
       );

@@ -73,6 +73,7 @@ export function usersRoutes(ctx: RouteContext, erasures: ErasurePublisher | unde
       throw new UpstreamError(
         'event_log_unavailable',
         'could not record the erasure request; retry',
+        'events',
         err,
         503,
       );

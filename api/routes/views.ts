@@ -48,7 +48,13 @@ export function viewRoutes(ctx: RouteContext) {
         clusterId = clusterIds[0] ?? null;
       } catch (err) {
         m.inc('sentencify_store_errors_total', 'Failed reads or writes of a store', { store: 'profiles' });
-        throw new UpstreamError('profile_store_unavailable', 'the profile store is unreachable', err, 503);
+        throw new UpstreamError(
+          'profile_store_unavailable',
+          'the profile store is unreachable',
+          'profiles',
+          err,
+          503,
+        );
       }
       if (!profile)
         throw new ApiError('not_found', `no profile for user ${id} yet (a cold-start user)`, { status: 404 });
@@ -61,7 +67,13 @@ export function viewRoutes(ctx: RouteContext) {
         response = { clusters: await deps.clusters.clusters() };
       } catch (err) {
         m.inc('sentencify_store_errors_total', 'Failed reads or writes of a store', { store: 'clusters' });
-        throw new UpstreamError('cluster_store_unavailable', 'the cluster store is unreachable', err, 503);
+        throw new UpstreamError(
+          'cluster_store_unavailable',
+          'the cluster store is unreachable',
+          'clusters',
+          err,
+          503,
+        );
       }
       return c.json(response);
     });

@@ -50,6 +50,7 @@ export async function runIdempotent(
     throw new UpstreamError(
       'idempotency_store_unavailable',
       'the idempotency store is unreachable',
+      'idempotency',
       err,
       503,
     );
