@@ -18,6 +18,12 @@
  *      session join, H produced to the training-examples topic (acks=all, idempotent), dead
  *      letters, the join's checkpoints committed — until every record read is acknowledged, which
  *      it is only after its H and dead letters were written and its offsets committed.
+ *  (b') produce: the sends of the first join run alone — the same H and dead-letter messages, in
+ *      the same send calls and order, one after another (as the join's send chain), through a
+ *      fresh `createKafkaLog` with the same settings to fresh topics, nothing consumed, decoded or
+ *      joined. Not a baseline, a bound: the join cannot read its input faster than it can write
+ *      what that input produces, so (input events ÷ this time) ÷ raw, details.produce_only_ratio,
+ *      is a ceiling on `join_kafka_ratio` for this output on this client and broker.
  * Both use the same fetch settings as `createKafkaLog` (max 1 MiB per partition per fetch,
  * maxWait 500 ms, one partition's batch in flight at a time, the co-partitioned assigner). Each
  * is timed from its first batch to its last (group joins excluded). Figure: median join events/s
@@ -37,6 +43,7 @@
 import { parseArgs } from 'node:util';
 import { CompressionTypes, type Consumer, logLevel } from 'kafkajs';
 import { CoPartitionedAssigner } from '../streams/log/co-partitioned-assigner.ts';
+import type { LogMessage } from '../streams/log/event-log.ts';
 import { createKafkaLog } from '../streams/log/kafka-log.ts';
 import { startJoinProcessor } from '../streams/processors/join-processor.ts';
 import { topicSpecs } from '../streams/topology-config.ts';
@@ -145,7 +152,7 @@ const peer = args['no-peer'] ? { error: 'left out (--no-peer)' } : buildPeer();
 if ('error' in peer) console.log(`  kafka streams peer: ${peer.error}`);
 
 interface Measured {
-  readonly kind: 'raw' | 'parse' | 'join' | 'kstreams';
+  readonly kind: 'raw' | 'parse' | 'join' | 'produce' | 'kstreams';
   readonly events: number;
   readonly ms: number;
   readonly events_per_s: number;
@@ -246,7 +253,11 @@ async function join(run: number): Promise<Measured> {
   const done = new Promise<void>((r) => {
     resolveDone = r;
   });
+  const capture = captured.length === 0;
   const tapped = tapLog(log, {
+    sent: (topic, messages) => {
+      if (capture) captured.push({ topic, messages });
+    },
     firstBatch: (at) => {
       first = at;
       cpuFirst = process.cpuUsage();
@@ -303,6 +314,52 @@ async function join(run: number): Promise<Measured> {
       cpuLast === null
         ? null
         : ((cpuLast as NodeJS.CpuUsage).user + (cpuLast as NodeJS.CpuUsage).system) / 1e6,
+  };
+}
+
+/** The first join run's sends, in order: what (b') produces again, alone. */
+const captured: { topic: string; messages: readonly LogMessage[] }[] = [];
+
+/** (b') the first join run's sends alone, in the same calls and order, to fresh topics. */
+async function produceOnly(run: number): Promise<Measured> {
+  if (captured.length === 0) throw new Error('produce-only: no join run was captured');
+  const log = createKafkaLog({
+    brokers: brokers.split(','),
+    clientId: `${ns}-produce-${run}`,
+    logLevel: logLevel.ERROR,
+    compression: args.compression === 'none' ? CompressionTypes.None : CompressionTypes.GZIP,
+  });
+  const specs = topicSpecs(cfg);
+  const dest = new Map<string, string>();
+  for (const { topic } of captured) {
+    if (!dest.has(topic)) dest.set(topic, `${ns}.produce-only-${run}-${dest.size}`);
+  }
+  await log.ensureTopics(
+    [...dest].map(([from, to]) => ({
+      topic: to,
+      partitions: specs.find((x) => x.topic === from)?.partitions ?? 6,
+    })),
+  );
+  // Timed as the join's sends are: the producer connects on the first send, inside the window.
+  const cpu0 = process.cpuUsage();
+  const t0 = performance.now();
+  let messages = 0;
+  for (const { topic, messages: ms } of captured) {
+    await log.send(dest.get(topic)!, ms);
+    messages += ms.length;
+  }
+  const ms = performance.now() - t0;
+  const cpu = process.cpuUsage(cpu0);
+  await log.close();
+  return {
+    kind: 'produce',
+    events: total,
+    ms,
+    // The input events whose outputs these are, per second: comparable with the consumers' rates.
+    events_per_s: (total / ms) * 1000,
+    batches: captured.length,
+    examples: messages,
+    cpu_s: (cpu.user + cpu.system) / 1e6,
   };
 }
 
@@ -377,8 +434,8 @@ let check: Record<string, unknown> | null = null;
 try {
   for (let i = 0; i < pairs; i++) {
     for (const f of peerFailure === null && !('error' in peer)
-      ? [raw, parseOnly, join, kstreams]
-      : [raw, parseOnly, join]) {
+      ? [raw, parseOnly, join, produceOnly, kstreams]
+      : [raw, parseOnly, join, produceOnly]) {
       let m: Measured;
       try {
         m = await f(i);
@@ -396,8 +453,10 @@ try {
             ? `(${fmt(m.examples)} complete sessions; CPU ${fmt(m.cpu_s, 1)} s; all processed after ${fmt(m.processed_ms)} ms, ` +
               `${fmt(m.in_processor_ms)} ms of it in the processor; ` +
               `JVM start → first record ${fmt(m.startup_ms)} ms, not counted)`
-            : `(${fmt(m.batches)} batches${m.examples !== undefined ? `, ${fmt(m.examples)} H, ${fmt(m.dead_letters)} dead letters` : ''}` +
-              `${m.cpu_s != null ? `; CPU ${fmt(m.cpu_s, 1)} s` : ''})`) +
+            : m.kind === 'produce'
+              ? `of input's outputs (${fmt(m.examples)} messages in ${fmt(m.batches)} sends; CPU ${fmt(m.cpu_s, 1)} s)`
+              : `(${fmt(m.batches)} batches${m.examples !== undefined ? `, ${fmt(m.examples)} H, ${fmt(m.dead_letters)} dead letters` : ''}` +
+                `${m.cpu_s != null ? `; CPU ${fmt(m.cpu_s, 1)} s` : ''})`) +
           (m.timings
             ? `; of which in steps ${fmt(m.timings.stepMs)} ms (sends ${fmt(m.timings.sendMs)} ms × ${m.timings.sends}, ` +
               `commits ${fmt(m.timings.commitMs)} ms × ${m.timings.commits}), between steps ${fmt(m.timings.betweenMs)} ms`
@@ -421,6 +480,8 @@ const rawRates = runs.filter((r) => r.kind === 'raw').map((r) => r.events_per_s)
 const parseRates = runs.filter((r) => r.kind === 'parse').map((r) => r.events_per_s);
 const parseCeiling = median(parseRates) / median(rawRates);
 const joinRates = runs.filter((r) => r.kind === 'join').map((r) => r.events_per_s);
+const produceRates = runs.filter((r) => r.kind === 'produce').map((r) => r.events_per_s);
+const produceCeiling = median(produceRates) / median(rawRates);
 const peerRates = runs.filter((r) => r.kind === 'kstreams').map((r) => r.events_per_s);
 const ratio = median(joinRates) / median(rawRates);
 const pairRatios = joinRates.map((j, i) => round(j / rawRates[i]!, 3));
@@ -431,6 +492,10 @@ console.log(
 );
 console.log(
   `join-kafka: bound: JSON.parse of every value alone ${fmt(median(parseRates))} events/s = ${round(parseCeiling, 3)} of raw`,
+);
+console.log(
+  `join-kafka: bound: producing the join's outputs alone ${fmt(median(produceRates))} input events/s = ` +
+    `${round(produceCeiling, 3)} of raw (the join reached ${round(median(joinRates) / median(produceRates), 3)} of it)`,
 );
 if (vsPeer !== null) {
   console.log(
@@ -476,12 +541,17 @@ const file = writeResult({
     // Not a baseline: the same bare consumer plus JSON.parse of every value, a ceiling on the ratio.
     parse_only_events_per_s_median: round(median(parseRates)),
     parse_only_ratio: round(parseCeiling, 3),
+    // Not a baseline either: the first join run's sends alone (same messages, calls and order), a
+    // ceiling on the ratio for this output volume on this client and broker.
+    produce_only_events_per_s_median: round(median(produceRates)),
+    produce_only_ratio: round(produceCeiling, 3),
+    join_vs_produce_only: round(median(joinRates) / median(produceRates), 3),
     join_events_per_s_median: round(median(joinRates)),
     pair_ratios: pairRatios,
     kafka_streams_events_per_s_median: peerRates.length > 0 ? round(median(peerRates)) : null,
     // CPU per event (µs) while timed: the machine is shared, so this says more than wall time alone.
     cpu_us_per_event: Object.fromEntries(
-      (['join', 'kstreams'] as const).map((k) => {
+      (['join', 'produce', 'kstreams'] as const).map((k) => {
         const xs = runs.filter((r) => r.kind === k && typeof r.cpu_s === 'number');
         return [k, xs.length > 0 ? round(median(xs.map((r) => (r.cpu_s! * 1e6) / r.events)), 1) : null];
       }),

@@ -4,7 +4,7 @@ import { Kafka, logLevel, Partitioners } from 'kafkajs';
 import { Observable } from 'rxjs';
 import { type SessionEvent, type TopicNames, topicForEvent, topicNames } from '../../schemas/index.ts';
 import { DEFAULT_MAX_EVENT_BYTES } from '../../streams/codec/session-codec.ts';
-import type { Delivery, EventLog } from '../../streams/log/event-log.ts';
+import type { Delivery, EventLog, LogMessage } from '../../streams/log/event-log.ts';
 import { DEFAULT_TOPOLOGY_CONFIG, type TopologyConfig } from '../../streams/topology-config.ts';
 import { GRACE_MS, WINDOW_MS } from './join-workload.ts';
 
@@ -137,7 +137,12 @@ export interface LogTimings {
  */
 export function tapLog(
   log: EventLog,
-  on: { firstBatch?: (at: number) => void; acked?: (records: number, at: number) => void },
+  on: {
+    firstBatch?: (at: number) => void;
+    acked?: (records: number, at: number) => void;
+    /** Every send, as it was asked for (topic and messages), before it goes out. */
+    sent?: (topic: string, messages: readonly LogMessage[]) => void;
+  },
 ): EventLog & { readonly timings: LogTimings } {
   let first = true;
   let lastAck = 0;
@@ -155,6 +160,7 @@ export function tapLog(
     ensureTopics: (specs) => log.ensureTopics(specs),
     topicEnds: (topics) => log.topicEnds(topics),
     async send(topic, messages) {
+      on.sent?.(topic, messages);
       const t = performance.now();
       await log.send(topic, messages);
       timings.sendMs += performance.now() - t;
