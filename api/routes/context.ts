@@ -21,6 +21,11 @@ export interface RouteContext {
   ownSession(sessionId: string, userId: string): Promise<SessionInfo>;
   /** A session registry call whose failure is counted and answered 503 `session_registry_unavailable`. */
   registryCall<T>(call: Promise<T>): Promise<T>;
+  /**
+   * Counts a failed store call that fails the request, and the retriable 503 that answers it
+   * (named after the store in the server's log).
+   */
+  storeUnavailable(store: string, code: string, message: string, err: unknown): UpstreamError;
   /** Counts a failed store call and says why in the (degraded) answer's reasons. */
   storeError(store: string, err: unknown, reasons: string[]): void;
   /** Emits B or C; a 503 the editor retries when the event log does not take it. */
@@ -30,15 +35,17 @@ export interface RouteContext {
 export function createRouteContext(deps: ApiDeps): RouteContext {
   const m = deps.metrics;
   const sessions = resolveSessions(deps.sessions, deps.clock);
+  const storeUnavailable = (store: string, code: string, message: string, err: unknown) => {
+    m.inc('sentencify_store_errors_total', 'Failed reads or writes of a store', { store });
+    return new UpstreamError(code, message, store, err, 503);
+  };
   const registryCall = <T>(call: Promise<T>): Promise<T> =>
     call.catch((err) => {
-      m.inc('sentencify_store_errors_total', 'Failed reads or writes of a store', { store: 'sessions' });
-      throw new UpstreamError(
+      throw storeUnavailable(
+        'sessions',
         'session_registry_unavailable',
         'the session registry is unreachable',
-        'sessions',
         err,
-        503,
       );
     });
   return {
@@ -65,6 +72,7 @@ export function createRouteContext(deps: ApiDeps): RouteContext {
       }
       return s;
     },
+    storeUnavailable,
     storeError(store, err, reasons) {
       m.inc('sentencify_store_errors_total', 'Failed reads or writes of a store', { store });
       deps.onUpstreamError?.(store, err);

@@ -1,6 +1,6 @@
 import { Hono } from 'hono';
 import { publicErrorKind } from '../../common/error-kind.ts';
-import { ApiError, UpstreamError } from '../errors.ts';
+import { ApiError } from '../errors.ts';
 import { securedJsonText } from '../http/secure-headers.ts';
 import { createRecommendSources, recommendInputs, scoreRecommendation } from '../recommend-core.ts';
 import { buildRecommendEvent, jsonWithField, optionsJson } from '../recommend-event.ts';
@@ -20,7 +20,7 @@ import type { RouteContext } from './context.ts';
  * catch up (read-your-writes).
  */
 export function recommendRoutes(ctx: RouteContext) {
-  const { deps, newId, sessions, storeError } = ctx;
+  const { deps, newId, sessions, storeError, storeUnavailable } = ctx;
   const { registry } = sessions;
   const m = deps.metrics;
   const sources = createRecommendSources(deps);
@@ -31,13 +31,11 @@ export function recommendRoutes(ctx: RouteContext) {
     try {
       opened = await registry.open(id, s);
     } catch (err) {
-      m.inc('sentencify_store_errors_total', 'Failed reads or writes of a store', { store: 'sessions' });
-      throw new UpstreamError(
+      throw storeUnavailable(
+        'sessions',
         'session_registry_unavailable',
         'cannot check that recommend_session_id is new; retry, or let the server issue the id',
-        'sessions',
         err,
-        503,
       );
     }
     if (!opened) {

@@ -1,6 +1,6 @@
 import { Hono } from 'hono';
 import type { UserProfile } from '../../schemas/index.ts';
-import { ApiError, UpstreamError } from '../errors.ts';
+import { ApiError } from '../errors.ts';
 import { pathText } from '../request-body.ts';
 import type { ClustersResponse, FullProfileResponse, SlimProfileResponse } from '../schemas.ts';
 import type { RouteContext } from './context.ts';
@@ -25,7 +25,6 @@ export function slimProfile(p: UserProfile): SlimProfileResponse {
  */
 export function viewRoutes(ctx: RouteContext) {
   const { deps } = ctx;
-  const m = deps.metrics;
 
   return new Hono()
     .get('/users/:id/profile', async (c) => {
@@ -47,13 +46,11 @@ export function viewRoutes(ctx: RouteContext) {
         profile = profiles[0] ?? null;
         clusterId = clusterIds[0] ?? null;
       } catch (err) {
-        m.inc('sentencify_store_errors_total', 'Failed reads or writes of a store', { store: 'profiles' });
-        throw new UpstreamError(
+        throw ctx.storeUnavailable(
+          'profiles',
           'profile_store_unavailable',
           'the profile store is unreachable',
-          'profiles',
           err,
-          503,
         );
       }
       if (!profile)
@@ -66,13 +63,11 @@ export function viewRoutes(ctx: RouteContext) {
       try {
         response = { clusters: await deps.clusters.clusters() };
       } catch (err) {
-        m.inc('sentencify_store_errors_total', 'Failed reads or writes of a store', { store: 'clusters' });
-        throw new UpstreamError(
+        throw ctx.storeUnavailable(
+          'clusters',
           'cluster_store_unavailable',
           'the cluster store is unreachable',
-          'clusters',
           err,
-          503,
         );
       }
       return c.json(response);
