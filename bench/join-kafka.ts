@@ -235,14 +235,18 @@ async function bare(run: number, parse: boolean): Promise<Measured> {
   return { kind: parse ? 'parse' : 'raw', events: n, ms, events_per_s: (n / ms) * 1000, batches };
 }
 
-/** (b) the join processor as `npm run stream` runs it (ROLE=join), on a fresh group. */
-async function join(run: number): Promise<Measured> {
-  const log = createKafkaLog({
+/** The event log the join and the produce-only bound send through: same client settings and codec. */
+const measuredLog = (clientId: string) =>
+  createKafkaLog({
     brokers: brokers.split(','),
-    clientId: `${ns}-join-${run}`,
+    clientId,
     logLevel: logLevel.ERROR,
     compression: args.compression === 'none' ? CompressionTypes.None : CompressionTypes.GZIP,
   });
+
+/** (b) the join processor as `npm run stream` runs it (ROLE=join), on a fresh group. */
+async function join(run: number): Promise<Measured> {
+  const log = measuredLog(`${ns}-join-${run}`);
   let first = 0;
   let last = 0;
   let acked = 0;
@@ -323,12 +327,7 @@ const captured: { topic: string; messages: readonly LogMessage[] }[] = [];
 /** (b') the first join run's sends alone, in the same calls and order, to fresh topics. */
 async function produceOnly(run: number): Promise<Measured> {
   if (captured.length === 0) throw new Error('produce-only: no join run was captured');
-  const log = createKafkaLog({
-    brokers: brokers.split(','),
-    clientId: `${ns}-produce-${run}`,
-    logLevel: logLevel.ERROR,
-    compression: args.compression === 'none' ? CompressionTypes.None : CompressionTypes.GZIP,
-  });
+  const log = measuredLog(`${ns}-produce-${run}`);
   const specs = topicSpecs(cfg);
   const dest = new Map<string, string>();
   for (const { topic } of captured) {
