@@ -22,12 +22,13 @@ import { createAbRouter } from '../../api/paraphrase/ab-router.ts';
 import { createOfflineParaphraser } from '../../api/paraphrase/offline-paraphraser.ts';
 import { eventJson } from '../../api/recommend-event.ts';
 import { DEFAULT_SCORING_CONFIG } from '../../api/scoring/index.ts';
-import type { SearchHit, VectorIndex } from '../../api/vector/vector-index.ts';
+import type { SearchHit } from '../../api/vector/vector-index.ts';
 import { MetricsRegistry } from '../../common/metrics.ts';
 import { DEFAULT_VOCABULARY } from '../../schemas/index.ts';
 import { createHashingEmbedder } from '../../streams/embeddings/hashing-embedder.ts';
 import { inProcessRecommender } from './in-process.ts';
 import { buildServerData } from './server-data.ts';
+import { withSearch } from './with-search.ts';
 
 const { values: args } = parseArgs({
   options: { rounds: { type: 'string', default: '8' }, cached: { type: 'boolean', default: false } },
@@ -42,23 +43,16 @@ const data = await buildServerData({
 });
 const memory = data.index!;
 const cache = new Map<string, SearchHit[]>();
-const index: VectorIndex = {
-  backend: memory.backend,
-  dim: memory.dim,
-  upsert: (p) => memory.upsert(p),
-  delete: (ids) => memory.delete(ids),
-  size: () => memory.size(),
-  search: async (v, k, f) => {
-    if (!args.cached) return memory.search(v, k, f);
-    const key = `${f?.language}:${Array.from(v).join(',')}`;
-    let hits = cache.get(key);
-    if (!hits) {
-      hits = await memory.search(v, k, f);
-      cache.set(key, hits);
-    }
-    return hits;
-  },
-};
+const index = withSearch(memory, async (v, k, f) => {
+  if (!args.cached) return memory.search(v, k, f);
+  const key = `${f?.language}:${Array.from(v).join(',')}`;
+  let hits = cache.get(key);
+  if (!hits) {
+    hits = await memory.search(v, k, f);
+    cache.set(key, hits);
+  }
+  return hits;
+});
 const deps: ApiDeps = {
   // As the benchmark's server: A serialised as the Kafka sink does it, then dropped.
   events: { emit: async (e) => void Buffer.byteLength(eventJson(e)) },

@@ -28,6 +28,7 @@ import {
   type ServeParams,
 } from './protocol.ts';
 import { buildServerData } from './server-data.ts';
+import { withSearch } from './with-search.ts';
 
 /**
  * The benchmark's server child (`fork`ed by server-handle.ts with its parameters as JSON): builds
@@ -133,18 +134,12 @@ async function serveMain(params: ServeParams): Promise<void> {
   // Failed searches (Qdrant away or over its timeout) make answers degraded, still 200s: counted
   // here so a fast p99 of answers without P_vec cannot pass for one with it.
   let searchErrors = 0;
-  const index: VectorIndex = {
-    backend: backend.backend,
-    dim: backend.dim,
-    upsert: (p) => backend.upsert(p),
-    delete: (ids) => backend.delete(ids),
-    size: () => backend.size(),
-    search: (v, k, f) =>
-      backend.search(v, k, f).catch((e: unknown) => {
-        searchErrors++;
-        throw e;
-      }),
-  };
+  const index = withSearch(backend, (v, k, f) =>
+    backend.search(v, k, f).catch((e: unknown) => {
+      searchErrors++;
+      throw e;
+    }),
+  );
   let emitted = 0;
   let emittedBytes = 0;
   const events: EventSink = {
