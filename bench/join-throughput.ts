@@ -24,7 +24,11 @@
  * the operator is also measured against the floor of keyed state on the same deliveries in the
  * same run, alternating with the join runs: every event into a Map by session id, a session
  * emitted (and its entry deleted) once A, B and C are all there; no time, no windows, no
- * checkpoints. Figure: median join events/s ÷ median fold events/s (target ≥ 0.5).
+ * checkpoints. Figure: median join events/s ÷ median fold events/s (target ≥ 0.5). Beside it, a
+ * bound (details.keyed_fold_with_reads): the fold plus the reads every event-time join of these
+ * events makes per event (its time parsed, its id and user checked against the session's), still
+ * dropping a session once complete; join ÷ it is what holding sessions through window, grace and
+ * tombstone, and building H, cost.
  */
 import { parseArgs } from 'node:util';
 import { Subject } from 'rxjs';
@@ -32,6 +36,8 @@ import { DEFAULT_TOPICS } from '../schemas/index.ts';
 import { decodeSessionRecord, decodeSessionRecordZod } from '../streams/codec/session-codec.ts';
 import type { LogRecord } from '../streams/log/event-log.ts';
 import { type JoinBatch, joinBySession } from '../streams/operators/join-by-session.ts';
+import { parseIsoMs } from '../streams/state/iso-time.ts';
+import type { SessionRecord } from '../streams/state/session-join.ts';
 import { fmt, machine, median, round, writeResult } from './lib/common.ts';
 import {
   GRACE_MS,
@@ -117,11 +123,13 @@ function runOnce(completeShare?: number): RunStats {
   return { ms, events, deliveries, examples, deadLetters, curve };
 }
 
-/** The floor of keyed state: the same deliveries into a Map by session id, emit when A+B+C. */
-function foldOnce(completeShare?: number): RunStats {
-  const state = new Map<string, { a: unknown; b: unknown; c: unknown }>();
-  let examples = 0;
+/** The same traffic and deliveries as `runOnce`, each delivery handed to `handle` on the clock. */
+function timedDeliveries(
+  completeShare: number | undefined,
+  handle: (records: SessionRecord[]) => number,
+): RunStats {
   const placer = new Placer(partitions);
+  let examples = 0;
   let ms = 0;
   let events = 0;
   let deliveries = 0;
@@ -138,25 +146,7 @@ function foldOnce(completeShare?: number): RunStats {
       chunk,
     );
     const t0 = performance.now();
-    for (const records of batches) {
-      const out: unknown[] = [];
-      for (const r of records) {
-        const id = r.event.recommend_session_id;
-        let s = state.get(id);
-        if (s === undefined) {
-          s = { a: null, b: null, c: null };
-          state.set(id, s);
-        }
-        if (r.event.type === 'recommend') s.a = r.event;
-        else if (r.event.type === 'paraphrase') s.b = r.event;
-        else s.c = r.event;
-        if (s.a !== null && s.b !== null && s.c !== null) {
-          out.push({ id, a: s.a, b: s.b, c: s.c });
-          state.delete(id);
-        }
-      }
-      examples += out.length;
-    }
+    for (const records of batches) examples += handle(records);
     ms += performance.now() - t0;
     events += chunkEvents.length;
     deliveries += batches.length;
@@ -164,18 +154,94 @@ function foldOnce(completeShare?: number): RunStats {
   return { ms, events, deliveries, examples, deadLetters: 0, curve: [] };
 }
 
+/** The floor of keyed state: the same deliveries into a Map by session id, emit when A+B+C. */
+function foldOnce(completeShare?: number): RunStats {
+  const state = new Map<string, { a: unknown; b: unknown; c: unknown }>();
+  return timedDeliveries(completeShare, (records) => {
+    const out: unknown[] = [];
+    for (const r of records) {
+      const id = r.event.recommend_session_id;
+      let s = state.get(id);
+      if (s === undefined) {
+        s = { a: null, b: null, c: null };
+        state.set(id, s);
+      }
+      if (r.event.type === 'recommend') s.a = r.event;
+      else if (r.event.type === 'paraphrase') s.b = r.event;
+      else s.c = r.event;
+      if (s.a !== null && s.b !== null && s.c !== null) {
+        out.push({ id, a: s.a, b: s.b, c: s.c });
+        state.delete(id);
+      }
+    }
+    return out.length;
+  });
+}
+
+/**
+ * A bound, not a baseline: the fold plus the reads any event-time join of these events must make
+ * per event — its time parsed (`parseIsoMs`, as the join), its id checked against the session's
+ * (duplicates) and its user against the session's owner — still with no windows, no time state,
+ * and the session dropped the moment it is complete. What lies between this and the join is the
+ * cost of holding sessions through window, grace and tombstone and of building H.
+ */
+function foldWithReadsOnce(completeShare?: number): RunStats {
+  interface S {
+    a: unknown;
+    b: unknown;
+    c: unknown;
+    user: string;
+    first: number;
+    ids: string[];
+  }
+  const state = new Map<string, S>();
+  let dropped = 0;
+  const stats = timedDeliveries(completeShare, (records) => {
+    const out: unknown[] = [];
+    for (const r of records) {
+      const ev = r.event;
+      const id = ev.recommend_session_id;
+      const ts = parseIsoMs(ev.ts);
+      let s = state.get(id);
+      if (s === undefined) {
+        s = { a: null, b: null, c: null, user: ev.user_id, first: ts, ids: [] };
+        state.set(id, s);
+      } else if (s.user !== ev.user_id || s.ids.includes(ev.event_id)) {
+        dropped++;
+        continue;
+      }
+      s.ids.push(ev.event_id);
+      if (ts < s.first) s.first = ts;
+      if (ev.type === 'recommend') s.a = ev;
+      else if (ev.type === 'paraphrase') s.b = ev;
+      else s.c = ev;
+      if (s.a !== null && s.b !== null && s.c !== null) {
+        out.push({ id, first: s.first, a: s.a, b: s.b, c: s.c });
+        state.delete(id);
+      }
+    }
+    return out.length;
+  });
+  return { ...stats, deadLetters: dropped };
+}
+
 console.log(`join-throughput: ${fmt(sessions)} sessions per run, ${runs} runs + 1 warm-up`);
 runOnce(); // warm-up: JIT, not measured
 foldOnce();
+foldWithReadsOnce();
 const results: RunStats[] = [];
 const folds: RunStats[] = [];
+const readFolds: RunStats[] = [];
 for (let i = 0; i < runs; i++) {
   const r = runOnce();
   results.push(r);
   const f = foldOnce();
   folds.push(f);
+  const g = foldWithReadsOnce();
+  readFolds.push(g);
   console.log(
-    `  keyed fold ${i + 1}/${runs}: ${fmt((f.events / f.ms) * 1000)} events/s (${fmt(f.examples)} complete sessions)`,
+    `  keyed fold ${i + 1}/${runs}: ${fmt((f.events / f.ms) * 1000)} events/s (${fmt(f.examples)} complete sessions); ` +
+      `with the join's reads ${fmt((g.events / g.ms) * 1000)} events/s`,
   );
   console.log(
     `  run ${i + 1}/${runs}: ${fmt(r.events)} events in ${fmt(r.ms, 1)} ms = ${fmt((r.events / r.ms) * 1000)} events/s ` +
@@ -188,6 +254,8 @@ const eventsPerS = median(rates);
 const foldRates = folds.map((r) => (r.events / r.ms) * 1000);
 const foldPerS = median(foldRates);
 const joinVsFold = eventsPerS / foldPerS;
+const readFoldRates = readFolds.map((r) => (r.events / r.ms) * 1000);
+const readFoldPerS = median(readFoldRates);
 
 // Reference: the same rate of happy-path sessions only (no late or straggling events), whose state
 // stays bounded — the difference to the figure is what the edge cases' effect on state costs.
@@ -238,6 +306,8 @@ const jsonPerS = median(decodeRates.json);
 console.log(
   `join-throughput: median ${fmt(eventsPerS)} events/s over ${runs} runs (target ≥ 300,000); ` +
     `keyed fold ${fmt(foldPerS)} events/s, join ÷ fold = ${round(joinVsFold, 3)} (target ≥ 0.5); ` +
+    `fold with the join's reads ${fmt(readFoldPerS)} events/s (÷ fold ${round(readFoldPerS / foldPerS, 3)}, ` +
+    `join ÷ it ${round(eventsPerS / readFoldPerS, 3)}); ` +
     `decode boundary ${fmt(decodePerS)} events/s (zod alone ${fmt(decodeZodPerS)}, ×${round(decodePerS / decodeZodPerS, 2)}; ` +
     `JSON.parse alone ${fmt(jsonPerS)})`,
 );
@@ -283,6 +353,18 @@ const file = writeResult({
         complete: r.examples,
       })),
       pair_ratios: rates.map((j, i) => round(j / foldRates[i]!, 3)),
+    },
+    keyed_fold_with_reads: {
+      events_per_s_median: round(readFoldPerS),
+      /** A bound on join_vs_keyed_fold from the reads alone (see foldWithReadsOnce). */
+      vs_keyed_fold: round(readFoldPerS / foldPerS, 3),
+      join_vs_it: round(eventsPerS / readFoldPerS, 3),
+      runs: readFolds.map((r, i) => ({
+        ms: round(r.ms, 1),
+        events_per_s: round(readFoldRates[i]!),
+        complete: r.examples,
+        dropped: r.deadLetters,
+      })),
     },
     decode_boundary_events_per_s: round(decodePerS),
     decode_zod_events_per_s: round(decodeZodPerS),
