@@ -24,6 +24,10 @@
  *      joined. Not a baseline, a bound: the join cannot read its input faster than it can write
  *      what that input produces, so (input events ÷ this time) ÷ raw, details.produce_only_ratio,
  *      is a ceiling on `join_kafka_ratio` for this output on this client and broker.
+ *  (b'') `--rdkafka` only: the same sends through librdkafka (node-rdkafka, built under .cache/ by
+ *      bench/peers/build-rdkafka.sh; acks=all, idempotent, gzip 1), every message in flight at
+ *      once, timed first produce → last acknowledgement: details.produce_only_rdkafka_ratio, the
+ *      ceiling with a faster producer than kafkajs on the same broker and cores.
  * Both use the same fetch settings as `createKafkaLog` (max 1 MiB per partition per fetch,
  * maxWait 500 ms, one partition's batch in flight at a time, the co-partitioned assigner). Each
  * is timed from its first batch to its last (group joins excluded). Figure: median join events/s
@@ -59,6 +63,7 @@ import {
   topicSizes,
 } from './lib/kafka.ts';
 import { buildPeer, readTopic, runPeer } from './lib/kafka-streams-peer.ts';
+import { loadRdkafka, produceAllRdkafka } from './lib/rdkafka-produce.ts';
 
 const { values: args } = parseArgs({
   options: {
@@ -69,6 +74,8 @@ const { values: args } = parseArgs({
     'no-peer': { type: 'boolean', default: false },
     /** Codec of the join's produced H and dead letters: gzip (createKafkaLog's default) or none. */
     compression: { type: 'string', default: 'gzip' },
+    /** Also the librdkafka produce-only bound (bench/lib/rdkafka-produce.ts; built under .cache/). */
+    rdkafka: { type: 'boolean', default: false },
     /** Kafka Streams settings for the peer, k=v,k=v (default: PEER_CONFIG below). */
     'peer-config': { type: 'string' },
   },
@@ -152,7 +159,7 @@ const peer = args['no-peer'] ? { error: 'left out (--no-peer)' } : buildPeer();
 if ('error' in peer) console.log(`  kafka streams peer: ${peer.error}`);
 
 interface Measured {
-  readonly kind: 'raw' | 'parse' | 'join' | 'produce' | 'kstreams';
+  readonly kind: 'raw' | 'parse' | 'join' | 'produce' | 'produce-rdkafka' | 'kstreams';
   readonly events: number;
   readonly ms: number;
   readonly events_per_s: number;
@@ -362,6 +369,42 @@ async function produceOnly(run: number): Promise<Measured> {
   };
 }
 
+const rdkafka = args.rdkafka ? loadRdkafka() : null;
+if (rdkafka && 'error' in rdkafka) console.log(`join-kafka: librdkafka bound skipped — ${rdkafka.error}`);
+
+/** (b'') the same sends as (b') through librdkafka, all in flight at once: a looser ceiling. */
+async function produceOnlyRdkafka(run: number): Promise<Measured> {
+  if (!rdkafka || 'error' in rdkafka) throw new Error('produce-only (librdkafka): not loaded');
+  if (captured.length === 0) throw new Error('produce-only (librdkafka): no join run was captured');
+  const setup = measuredLog(`${ns}-produce-rdk-${run}`);
+  const specs = topicSpecs(cfg);
+  const dest = new Map<string, string>();
+  for (const { topic } of captured) {
+    if (!dest.has(topic)) dest.set(topic, `${ns}.produce-rdk-${run}-${dest.size}`);
+  }
+  await setup.ensureTopics(
+    [...dest].map(([from, to]) => ({
+      topic: to,
+      partitions: specs.find((x) => x.topic === from)?.partitions ?? 6,
+    })),
+  );
+  await setup.close();
+  const r = await produceAllRdkafka(
+    rdkafka.binding,
+    brokers,
+    captured.map((c) => ({ topic: dest.get(c.topic)!, messages: c.messages })),
+  );
+  return {
+    kind: 'produce-rdkafka',
+    events: total,
+    ms: r.ms,
+    events_per_s: (total / r.ms) * 1000,
+    batches: captured.length,
+    examples: r.messages,
+    cpu_s: r.cpu_s,
+  };
+}
+
 /** (c) the Kafka Streams peer, on a fresh application id and output topic. */
 async function kstreams(run: number): Promise<Measured> {
   if ('error' in peer) throw new Error(peer.error);
@@ -432,9 +475,10 @@ let peerFailure: string | null = null;
 let check: Record<string, unknown> | null = null;
 try {
   for (let i = 0; i < pairs; i++) {
-    for (const f of peerFailure === null && !('error' in peer)
-      ? [raw, parseOnly, join, produceOnly, kstreams]
-      : [raw, parseOnly, join, produceOnly]) {
+    const steps = [raw, parseOnly, join, produceOnly];
+    if (rdkafka && !('error' in rdkafka)) steps.push(produceOnlyRdkafka);
+    if (peerFailure === null && !('error' in peer)) steps.push(kstreams);
+    for (const f of steps) {
       let m: Measured;
       try {
         m = await f(i);
@@ -452,7 +496,7 @@ try {
             ? `(${fmt(m.examples)} complete sessions; CPU ${fmt(m.cpu_s, 1)} s; all processed after ${fmt(m.processed_ms)} ms, ` +
               `${fmt(m.in_processor_ms)} ms of it in the processor; ` +
               `JVM start → first record ${fmt(m.startup_ms)} ms, not counted)`
-            : m.kind === 'produce'
+            : m.kind === 'produce' || m.kind === 'produce-rdkafka'
               ? `of input's outputs (${fmt(m.examples)} messages in ${fmt(m.batches)} sends; CPU ${fmt(m.cpu_s, 1)} s)`
               : `(${fmt(m.batches)} batches${m.examples !== undefined ? `, ${fmt(m.examples)} H, ${fmt(m.dead_letters)} dead letters` : ''}` +
                 `${m.cpu_s != null ? `; CPU ${fmt(m.cpu_s, 1)} s` : ''})`) +
@@ -481,6 +525,8 @@ const parseCeiling = median(parseRates) / median(rawRates);
 const joinRates = runs.filter((r) => r.kind === 'join').map((r) => r.events_per_s);
 const produceRates = runs.filter((r) => r.kind === 'produce').map((r) => r.events_per_s);
 const produceCeiling = median(produceRates) / median(rawRates);
+const rdkRates = runs.filter((r) => r.kind === 'produce-rdkafka').map((r) => r.events_per_s);
+const rdkCeiling = rdkRates.length > 0 ? median(rdkRates) / median(rawRates) : null;
 const peerRates = runs.filter((r) => r.kind === 'kstreams').map((r) => r.events_per_s);
 const ratio = median(joinRates) / median(rawRates);
 const pairRatios = joinRates.map((j, i) => round(j / rawRates[i]!, 3));
@@ -496,6 +542,12 @@ console.log(
   `join-kafka: bound: producing the join's outputs alone ${fmt(median(produceRates))} input events/s = ` +
     `${round(produceCeiling, 3)} of raw (the join reached ${round(median(joinRates) / median(produceRates), 3)} of it)`,
 );
+if (rdkCeiling !== null) {
+  console.log(
+    `join-kafka: bound: the same outputs through librdkafka, all in flight ${fmt(median(rdkRates))} input events/s = ` +
+      `${round(rdkCeiling, 3)} of raw`,
+  );
+}
 if (vsPeer !== null) {
   console.log(
     `join-kafka: join ${fmt(median(joinRates))} events/s ÷ Kafka Streams ${fmt(median(peerRates))} events/s = ` +
@@ -545,12 +597,16 @@ const file = writeResult({
     produce_only_events_per_s_median: round(median(produceRates)),
     produce_only_ratio: round(produceCeiling, 3),
     join_vs_produce_only: round(median(joinRates) / median(produceRates), 3),
+    // `--rdkafka`: the same sends through librdkafka (node-rdkafka), all in flight at once.
+    produce_only_rdkafka_events_per_s_median: rdkRates.length > 0 ? round(median(rdkRates)) : null,
+    produce_only_rdkafka_ratio: rdkCeiling === null ? null : round(rdkCeiling, 3),
+    ...(rdkafka && 'error' in rdkafka ? { produce_only_rdkafka_skipped: rdkafka.error } : {}),
     join_events_per_s_median: round(median(joinRates)),
     pair_ratios: pairRatios,
     kafka_streams_events_per_s_median: peerRates.length > 0 ? round(median(peerRates)) : null,
     // CPU per event (µs) while timed: the machine is shared, so this says more than wall time alone.
     cpu_us_per_event: Object.fromEntries(
-      (['join', 'produce', 'kstreams'] as const).map((k) => {
+      (['join', 'produce', 'produce-rdkafka', 'kstreams'] as const).map((k) => {
         const xs = runs.filter((r) => r.kind === k && typeof r.cpu_s === 'number');
         return [k, xs.length > 0 ? round(median(xs.map((r) => (r.cpu_s! * 1e6) / r.events)), 1) : null];
       }),
