@@ -24,8 +24,9 @@ import { Redis } from 'ioredis';
 import { Partitioners } from 'kafkajs';
 import { type SessionEvent, topicForEvent, type UserProfile } from '../schemas/index.ts';
 import { syntheticTraffic } from '../test/fixtures/synthetic-sessions.ts';
-import { fmt, latencySummary, machine, ROOT, requireServices, writeResult } from './lib/common.ts';
+import { fmt, latencySummary, machine, ROOT, requireServices, round, writeResult } from './lib/common.ts';
 import { benchKafka, benchNamespace, deleteTopics } from './lib/kafka.ts';
+import { readTopic } from './lib/kafka-streams-peer.ts';
 
 const { values: args } = parseArgs({
   options: {
@@ -129,6 +130,10 @@ const sub = new Redis(svc.redisUrl);
 const producedAt = new Map<string, number>(); // session → when its C was handed to the producer
 const pendingByUser = new Map<string, Set<string>>(); // user → sessions whose C is not in G yet
 const latencies = new Map<string, number>();
+// The same instants on the wall clock, to split each sample at its H's Kafka timestamp (the join's
+// producer sets it when it sends): C → H sent (the join's hop), H sent → G in Redis (the fold's).
+const producedEpoch = new Map<string, number>();
+const seenEpoch = new Map<string, number>();
 let previousNotify: string | null = null;
 let mode: 'keyspace' | 'poll' = 'keyspace';
 try {
@@ -142,7 +147,7 @@ try {
   mode = 'poll';
 }
 
-const checkUser = async (user: string, at: number) => {
+const checkUser = async (user: string, at: number, atEpoch = Date.now()) => {
   const pending = pendingByUser.get(user);
   if (!pending || pending.size === 0) return;
   const raw = await redis.hget(`${prefix}user_profile:${user}`, 'data');
@@ -151,6 +156,7 @@ const checkUser = async (user: string, at: number) => {
   for (const sid of [...pending]) {
     if (g.recent[sid] !== undefined) {
       latencies.set(sid, at - producedAt.get(sid)!);
+      seenEpoch.set(sid, atEpoch);
       pending.delete(sid);
     }
   }
@@ -163,8 +169,9 @@ if (mode === 'keyspace') {
   sub.on('pmessage', (_pattern: string, channel: string, event: string) => {
     if (event !== 'hset') return;
     const at = performance.now();
+    const atEpoch = Date.now();
     const user = channel.slice(channel.indexOf(`${prefix}user_profile:`) + `${prefix}user_profile:`.length);
-    void checkUser(user, at);
+    void checkUser(user, at, atEpoch);
   });
 } else {
   pollTimer = setInterval(() => {
@@ -187,6 +194,7 @@ const send = async (e: SessionEvent, user: string) => {
 };
 
 let exitCode: number | null = null;
+let hSentAt = new Map<string, number>();
 try {
   await running(60_000);
   await producer.connect();
@@ -208,6 +216,7 @@ try {
     pending.add(s.id);
     const t0 = performance.now();
     producedAt.set(s.id, t0);
+    producedEpoch.set(s.id, Date.now());
     await send(s.c, s.user);
     produceMs.push(performance.now() - t0);
   };
@@ -248,6 +257,14 @@ try {
     if (keys.length > 0) await redis.del(...keys);
   } while (cursor !== '0');
   redis.disconnect();
+  hSentAt = new Map(
+    await readTopic(kafka, topics.trainingExamples, `${ns}-check-h`, (v, ts) => {
+      const h = JSON.parse(v.toString('utf8')) as { recommend_session_id?: string; revision?: number };
+      return h.revision === 1 && typeof h.recommend_session_id === 'string'
+        ? ([h.recommend_session_id, ts] as const)
+        : null;
+    }).catch(() => []),
+  );
   await deleteTopics(kafka, Object.values(topics));
 }
 
@@ -256,9 +273,31 @@ const samples = ids.map((id) => latencies.get(id)).filter((x): x is number => x 
 const missing = ids.length - samples.length;
 const lat = latencySummary(samples);
 const produce = latencySummary(produceMs.slice(warmup));
+// Each sample split at its H's timestamp (ms resolution), and where the slowest 1 % spent it.
+const split = ids
+  .filter((id) => latencies.has(id) && hSentAt.has(id))
+  .map((id) => ({
+    at: producedEpoch.get(id)!,
+    total: latencies.get(id)!,
+    join: hSentAt.get(id)! - producedEpoch.get(id)!,
+    fold: seenEpoch.get(id)! - hSentAt.get(id)!,
+  }));
+const joinHop = latencySummary(split.map((x) => x.join));
+const foldHop = latencySummary(split.map((x) => x.fold));
+const tail = [...split]
+  .sort((a, b) => b.total - a.total)
+  .slice(0, Math.max(1, Math.ceil(split.length / 100)));
+const firstAt = split.length > 0 ? Math.min(...split.map((x) => x.at)) : 0;
 console.log(
   `freshness: ${fmt(samples.length)} samples: p50 ${lat.p50_ms} ms, p90 ${lat.p90_ms} ms, p99 ${lat.p99_ms} ms, max ${lat.max_ms} ms ` +
     `(target p99 ≤ 100)${missing > 0 ? `; ${missing} never seen` : ''}; produce ack p50 ${produce.p50_ms} ms`,
+);
+console.log(
+  `  split at H's timestamp (${fmt(split.length)} samples): C → H sent p50 ${joinHop.p50_ms} / p99 ${joinHop.p99_ms} ms, ` +
+    `H sent → G p50 ${foldHop.p50_ms} / p99 ${foldHop.p99_ms} ms; the slowest 1 %: ` +
+    tail
+      .map((x) => `${Math.round(x.join)}+${Math.round(x.fold)} at ${fmt((x.at - firstAt) / 1000, 2)} s`)
+      .join(', '),
 );
 const file = writeResult({
   benchmark: 'freshness',
@@ -275,6 +314,14 @@ const file = writeResult({
   details: {
     latency: lat,
     produce_ack: produce,
+    join_hop: joinHop,
+    fold_hop: foldHop,
+    slowest_1_percent: tail.map((x) => ({
+      at_s: round((x.at - firstAt) / 1000, 3),
+      total_ms: Math.round(x.total),
+      join_ms: x.join,
+      fold_ms: x.fold,
+    })),
     missing,
     processor_exit_code: exitCode,
     processor_log_tail: output.join('').split('\n').slice(-8),

@@ -196,7 +196,7 @@ export async function readTopic<T>(
   kafka: Kafka,
   topic: string,
   group: string,
-  pick: (value: Buffer) => T | null,
+  pick: (value: Buffer, timestamp: number) => T | null,
 ): Promise<T[]> {
   const admin = kafka.admin();
   await admin.connect();
@@ -219,7 +219,7 @@ export async function readTopic<T>(
       eachBatch: async ({ batch }) => {
         for (const m of batch.messages) {
           if (m.value) {
-            const v = pick(m.value);
+            const v = pick(m.value, Number(m.timestamp));
             if (v !== null) out.push(v);
           }
           seen++;
