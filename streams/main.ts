@@ -188,6 +188,9 @@ const topology = startTopology(
   cfg,
   env.ROLE,
 );
+// The k-means worker starts with the processor: booted lazily, its start-up landed inside the first
+// re-clustering and held up the join and the fold for ~0.2 s on two cores (bench/freshness.ts).
+if (topology.recluster) reclusterer.start();
 // The timed jobs (app/wheel-jobs.ts): re-clustering, Qdrant's optimisation and, with MongoDB, the
 // daily fine-tuning export and offline evaluation from training_examples into reports/scheduled/.
 // Each job's last run, duration and result are on /metrics (sentencify_job_*).

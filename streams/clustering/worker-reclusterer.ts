@@ -9,6 +9,11 @@ import type { KMeansResult } from './kmeans.ts';
 
 export interface Reclusterer {
   (input: ReclusterInput, onProgress?: (fraction: number) => void): Promise<ReclusterResult>;
+  /**
+   * Starts the worker now, so its start-up (a thread, an isolate, the TypeScript loader) is not
+   * paid inside the first re-clustering, in the middle of the traffic that triggered it.
+   */
+  start(): void;
   close(): Promise<void>;
 }
 
@@ -66,6 +71,7 @@ export function createWorkerReclusterer(): Reclusterer {
     });
     return { ...clusterProfilesFrom(users, res, input), kmeans: res };
   }) as Reclusterer;
+  run.start = () => void getWorker();
   run.close = async () => {
     await worker?.terminate();
     worker = null;
