@@ -15,7 +15,7 @@ import { DEFAULT_TOPICS } from '../schemas/index.ts';
 import { joinBySession } from '../streams/operators/join-by-session.ts';
 import type { SessionRecord } from '../streams/state/session-join.ts';
 import { median } from './lib/common.ts';
-import { GRACE_MS, Placer, steadyTraffic, toDeliveries, WINDOW_MS } from './lib/join-workload.ts';
+import { GRACE_MS, keyedFold, Placer, steadyTraffic, toDeliveries, WINDOW_MS } from './lib/join-workload.ts';
 
 const { values: args } = parseArgs({
   options: {
@@ -71,28 +71,12 @@ function join(op: typeof joinBySession): { rate: number; cpuRate: number; exampl
   return { rate, cpuRate, examples, events };
 }
 
-/** The keyed fold of bench/join-throughput.ts, unchanged. */
+/** The keyed fold of bench/join-throughput.ts (`keyedFold`). */
 function fold(): { rate: number; cpuRate: number } {
-  const state = new Map<string, { a: unknown; b: unknown; c: unknown }>();
+  const step = keyedFold();
   let examples = 0;
   const r = timed((records) => {
-    const out: unknown[] = [];
-    for (const r of records) {
-      const id = r.event.recommend_session_id;
-      let s = state.get(id);
-      if (s === undefined) {
-        s = { a: null, b: null, c: null };
-        state.set(id, s);
-      }
-      if (r.event.type === 'recommend') s.a = r.event;
-      else if (r.event.type === 'paraphrase') s.b = r.event;
-      else s.c = r.event;
-      if (s.a !== null && s.b !== null && s.c !== null) {
-        out.push({ id, a: s.a, b: s.b, c: s.c });
-        state.delete(id);
-      }
-    }
-    examples += out.length;
+    examples += step(records);
   });
   if (examples < 0) throw new Error('unreachable');
   return r;

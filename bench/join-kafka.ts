@@ -331,14 +331,18 @@ async function join(run: number): Promise<Measured> {
 /** The first join run's sends, in order: what (b') produces again, alone. */
 const captured: { topic: string; messages: readonly LogMessage[] }[] = [];
 
-/** (b') the first join run's sends alone, in the same calls and order, to fresh topics. */
-async function produceOnly(run: number): Promise<Measured> {
-  if (captured.length === 0) throw new Error('produce-only: no join run was captured');
-  const log = measuredLog(`${ns}-produce-${run}`);
+/**
+ * Fresh topics, one per captured topic with its partitions, for a produce-only bound (created
+ * through `log`); captured topic → its destination.
+ */
+async function freshDestinations(
+  log: ReturnType<typeof measuredLog>,
+  label: string,
+): Promise<Map<string, string>> {
   const specs = topicSpecs(cfg);
   const dest = new Map<string, string>();
   for (const { topic } of captured) {
-    if (!dest.has(topic)) dest.set(topic, `${ns}.produce-only-${run}-${dest.size}`);
+    if (!dest.has(topic)) dest.set(topic, `${ns}.${label}-${dest.size}`);
   }
   await log.ensureTopics(
     [...dest].map(([from, to]) => ({
@@ -346,6 +350,14 @@ async function produceOnly(run: number): Promise<Measured> {
       partitions: specs.find((x) => x.topic === from)?.partitions ?? 6,
     })),
   );
+  return dest;
+}
+
+/** (b') the first join run's sends alone, in the same calls and order, to fresh topics. */
+async function produceOnly(run: number): Promise<Measured> {
+  if (captured.length === 0) throw new Error('produce-only: no join run was captured');
+  const log = measuredLog(`${ns}-produce-${run}`);
+  const dest = await freshDestinations(log, `produce-only-${run}`);
   // Timed as the join's sends are: the producer connects on the first send, inside the window.
   const cpu0 = process.cpuUsage();
   const t0 = performance.now();
@@ -377,17 +389,7 @@ async function produceOnlyRdkafka(run: number): Promise<Measured> {
   if (!rdkafka || 'error' in rdkafka) throw new Error('produce-only (librdkafka): not loaded');
   if (captured.length === 0) throw new Error('produce-only (librdkafka): no join run was captured');
   const setup = measuredLog(`${ns}-produce-rdk-${run}`);
-  const specs = topicSpecs(cfg);
-  const dest = new Map<string, string>();
-  for (const { topic } of captured) {
-    if (!dest.has(topic)) dest.set(topic, `${ns}.produce-rdk-${run}-${dest.size}`);
-  }
-  await setup.ensureTopics(
-    [...dest].map(([from, to]) => ({
-      topic: to,
-      partitions: specs.find((x) => x.topic === from)?.partitions ?? 6,
-    })),
-  );
+  const dest = await freshDestinations(setup, `produce-rdk-${run}`);
   await setup.close();
   const r = await produceAllRdkafka(
     rdkafka.binding,

@@ -42,6 +42,7 @@ import { fmt, machine, median, round, writeResult } from './lib/common.ts';
 import {
   GRACE_MS,
   joinWorkload,
+  keyedFold,
   Placer,
   steadyTraffic,
   toDeliveries,
@@ -154,28 +155,9 @@ function timedDeliveries(
   return { ms, events, deliveries, examples, deadLetters: 0, curve: [] };
 }
 
-/** The floor of keyed state: the same deliveries into a Map by session id, emit when A+B+C. */
+/** The floor of keyed state (`keyedFold`) on the same deliveries. */
 function foldOnce(completeShare?: number): RunStats {
-  const state = new Map<string, { a: unknown; b: unknown; c: unknown }>();
-  return timedDeliveries(completeShare, (records) => {
-    const out: unknown[] = [];
-    for (const r of records) {
-      const id = r.event.recommend_session_id;
-      let s = state.get(id);
-      if (s === undefined) {
-        s = { a: null, b: null, c: null };
-        state.set(id, s);
-      }
-      if (r.event.type === 'recommend') s.a = r.event;
-      else if (r.event.type === 'paraphrase') s.b = r.event;
-      else s.c = r.event;
-      if (s.a !== null && s.b !== null && s.c !== null) {
-        out.push({ id, a: s.a, b: s.b, c: s.c });
-        state.delete(id);
-      }
-    }
-    return out.length;
-  });
+  return timedDeliveries(completeShare, keyedFold());
 }
 
 /**

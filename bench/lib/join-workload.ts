@@ -122,3 +122,31 @@ function lowerBound(xs: readonly { ts: number }[], ts: number): number {
   }
   return lo;
 }
+
+/**
+ * The floor of keyed state (`join_vs_keyed_fold`): each delivery's events into a Map by session
+ * id, a session emitted (and its entry deleted) once A, B and C are all there; no time, windows,
+ * dead letters or checkpoints. Returns the per-delivery step (→ sessions emitted) with its state.
+ */
+export function keyedFold(): (records: readonly SessionRecord[]) => number {
+  const state = new Map<string, { a: unknown; b: unknown; c: unknown }>();
+  return (records) => {
+    const out: unknown[] = [];
+    for (const r of records) {
+      const id = r.event.recommend_session_id;
+      let s = state.get(id);
+      if (s === undefined) {
+        s = { a: null, b: null, c: null };
+        state.set(id, s);
+      }
+      if (r.event.type === 'recommend') s.a = r.event;
+      else if (r.event.type === 'paraphrase') s.b = r.event;
+      else s.c = r.event;
+      if (s.a !== null && s.b !== null && s.c !== null) {
+        out.push({ id, a: s.a, b: s.b, c: s.c });
+        state.delete(id);
+      }
+    }
+    return out.length;
+  };
+}
