@@ -25,8 +25,7 @@ import { Partitioners } from 'kafkajs';
 import { type SessionEvent, topicForEvent, type UserProfile } from '../schemas/index.ts';
 import { syntheticTraffic } from '../test/fixtures/synthetic-sessions.ts';
 import { fmt, latencySummary, machine, ROOT, requireServices, round, writeResult } from './lib/common.ts';
-import { benchKafka, benchNamespace, deleteTopics } from './lib/kafka.ts';
-import { readTopic } from './lib/kafka-streams-peer.ts';
+import { benchKafka, benchNamespace, deleteTopics, readTopic } from './lib/kafka.ts';
 
 const { values: args } = parseArgs({
   options: {

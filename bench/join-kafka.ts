@@ -59,10 +59,11 @@ import {
   benchTopology,
   deleteTopics,
   produceEvents,
+  readTopic,
   tapLog,
   topicSizes,
 } from './lib/kafka.ts';
-import { buildPeer, readTopic, runPeer } from './lib/kafka-streams-peer.ts';
+import { buildPeer, runPeer } from './lib/kafka-streams-peer.ts';
 import { loadRdkafka, produceAllRdkafka } from './lib/rdkafka-produce.ts';
 
 const { values: args } = parseArgs({

@@ -118,6 +118,53 @@ export async function deleteTopics(kafka: Kafka, names: readonly string[]): Prom
 }
 
 /** Where the time of a consumer's batches went, as seen from the event-log port. */
+/**
+ * Reads a topic from the start to its current end with a throw-away consumer group and returns
+ * what `pick` makes of each value (null: skip).
+ */
+export async function readTopic<T>(
+  kafka: Kafka,
+  topic: string,
+  group: string,
+  pick: (value: Buffer, timestamp: number) => T | null,
+): Promise<T[]> {
+  const admin = kafka.admin();
+  await admin.connect();
+  const ends = await admin.fetchTopicOffsets(topic);
+  await admin.disconnect();
+  const want = ends.reduce((s, o) => s + Number(o.high), 0);
+  const out: T[] = [];
+  if (want === 0) return out;
+  const consumer = kafka.consumer({ groupId: group, allowAutoTopicCreation: false, maxWaitTimeInMs: 200 });
+  await consumer.connect();
+  await consumer.subscribe({ topics: [topic], fromBeginning: true });
+  let seen = 0;
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(
+      () => reject(new Error(`reading ${topic}: ${seen} of ${want} after 120 s`)),
+      120_000,
+    );
+    void consumer.run({
+      autoCommit: false,
+      eachBatch: async ({ batch }) => {
+        for (const m of batch.messages) {
+          if (m.value) {
+            const v = pick(m.value, Number(m.timestamp));
+            if (v !== null) out.push(v);
+          }
+          seen++;
+        }
+        if (seen >= want) {
+          clearTimeout(timer);
+          resolve();
+        }
+      },
+    });
+  });
+  await consumer.disconnect();
+  return out;
+}
+
 export interface LogTimings {
   /** Batch delivered → acknowledged (the topology's whole step: decode, join, sinks, commit). */
   stepMs: number;
